@@ -1,0 +1,142 @@
+"""``Surface``: a 2-D loss surface, immutable, with what the engine and the app need."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .presets import PRESET_NAMES, PRESETS
+
+
+@dataclass(frozen=True, slots=True)
+class Surface:
+    """A loss surface f(x, y) with an exact gradient.
+
+    Build one with ``Surface.preset(name, **params)`` (or pass the preset's name to
+    ``simulate``). ``view`` is the default view box ((x0, x1), (y0, y1)), ``starts``
+    the default start points, ``minima`` the known minima and ``f_min`` the known
+    minimum value (``None`` if unbounded), ``log_scale`` whether its heat map reads
+    best on a log colour scale.
+    """
+
+    name: str
+    title: str
+    formula: str
+    params: tuple[tuple[str, float], ...]
+    view: tuple[tuple[float, float], tuple[float, float]]
+    starts: tuple[tuple[float, float], ...]
+    minima: tuple[tuple[float, float], ...]
+    f_min: float | None
+    log_scale: bool
+    axis_labels: tuple[str, str] = ("x", "y")
+    _row: tuple[float, ...] = field(default=(), repr=False)
+
+    @classmethod
+    def preset(cls, name: str, **params: float) -> Surface:
+        """The preset ``name`` of OPTIMIZERS.md, with optional parameters (``kappa``)."""
+        if name not in PRESETS:
+            raise ValueError(f"unknown surface {name!r}; choose one of: {', '.join(PRESET_NAMES)}")
+        info = PRESETS[name]
+        known = dict(info.params)
+        for key, value in params.items():
+            if key not in known:
+                accepted = ", ".join(known) or "no parameters"
+                raise ValueError(f"surface {name!r} has no parameter {key!r}; it takes {accepted}")
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not (math.isfinite(value) and value > 0)
+            ):
+                raise ValueError(f"surface {name!r}: {key}={value!r} must be a positive number")
+        values = tuple((k, float(params.get(k, d))) for k, d in info.params)
+        return cls(
+            name=name,
+            title=info.title,
+            formula=info.formula,
+            params=values,
+            view=info.view,
+            starts=info.starts,
+            minima=info.minima,
+            f_min=info.f_min,
+            log_scale=info.log_scale,
+            axis_labels=info.axis_labels,
+            _row=tuple(v for _, v in values) + info.fixed_row,
+        )
+
+    # --- engine inputs ------------------------------------------------------------
+    @property
+    def kernels(self) -> Any:
+        """The compiled kernel module that knows this surface's formula."""
+        from ..engine import _kernels
+
+        return _kernels
+
+    @property
+    def kernel_id(self) -> int:
+        return self.kernels.SURFACE_IDS[self.name]
+
+    @property
+    def row(self) -> np.ndarray:
+        """float64[P]: the flat parameter row the formula reads (never empty)."""
+        return np.array(self._row or (0.0,), dtype=np.float64)
+
+    @property
+    def minima_array(self) -> np.ndarray:
+        return np.array(self.minima, dtype=np.float64).reshape(-1, 2)
+
+    # --- evaluation -----------------------------------------------------------------
+    def f(self, x: Any, y: Any) -> np.ndarray:
+        """Loss at points (x, y): arrays of any matching shape, float64 result."""
+        xy, shape = _pack(x, y)
+        out = np.empty(xy.shape[1])
+        self.kernels.eval_loss(self.kernel_id, self.row, xy, out)
+        return out.reshape(shape)
+
+    def grad(self, x: Any, y: Any) -> np.ndarray:
+        """Gradient at points (x, y): float64[..., 2]."""
+        xy, shape = _pack(x, y)
+        out = np.empty_like(xy)
+        self.kernels.eval_grad(self.kernel_id, self.row, xy, out)
+        return out.T.reshape(shape + (2,))
+
+    def grid(
+        self, nx: int = 200, ny: int = 200, view=None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(xs float64[nx], ys float64[ny], z float64[ny, nx]) over ``view`` (default: own)."""
+        (x0, x1), (y0, y1) = view or self.view
+        xs = np.linspace(x0, x1, nx)
+        ys = np.linspace(y0, y1, ny)
+        gx, gy = np.meshgrid(xs, ys)
+        return xs, ys, self.f(gx, gy)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": "preset", "name": self.name, "params": dict(self.params)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Surface:
+        if not isinstance(d, dict) or d.get("kind", "preset") != "preset" or "name" not in d:
+            raise ValueError(f"not a surface description: {d!r}")
+        params = d.get("params") or {}
+        if not isinstance(params, dict):
+            raise ValueError("surface 'params' must be a mapping")
+        return cls.preset(d["name"], **params)
+
+
+def _pack(x: Any, y: Any) -> tuple[np.ndarray, tuple[int, ...]]:
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    x, y = np.broadcast_arrays(x, y)
+    xy = np.ascontiguousarray(np.stack([x.ravel(), y.ravel()]))
+    return xy, x.shape
+
+
+def as_surface(surface: str | Surface) -> Surface:
+    """A ``Surface`` from a preset name or a ``Surface``; ``ValueError`` otherwise."""
+    if isinstance(surface, Surface):
+        return surface
+    if isinstance(surface, str):
+        return Surface.preset(surface)
+    raise ValueError(f"surface must be a preset name or an optviz.Surface, not {surface!r}")
