@@ -16,7 +16,7 @@ from optviz.engine.noise import normal_pair
 from optviz.optimizers import rules as R
 from optviz.surfaces import formulas as F
 
-_jit = njit(cache=True, nogil=True)
+_jit = njit(cache=True, nogil=True, error_model="numpy")
 
 
 SURFACE_IDS = {
@@ -42,107 +42,116 @@ SURFACE_IDS = {
 @_jit
 def grad_block(code, sp, X, G, lo, hi):
     """G[:, lo:hi] = gradient of surface ``code`` at X[:, lo:hi]."""
+    n = hi - lo
+    x0 = X[0, lo:hi]
+    x1 = X[1, lo:hi]
+    g0 = G[0, lo:hi]
+    g1 = G[1, lo:hi]
     if code == 0:  # rosenbrock
-        for r in range(lo, hi):
-            G[0, r], G[1, r] = F.rosenbrock_grad(X[0, r], X[1, r], sp)
+        for r in range(n):
+            g0[r], g1[r] = F.rosenbrock_grad(x0[r], x1[r], sp)
     elif code == 1:  # beale
-        for r in range(lo, hi):
-            G[0, r], G[1, r] = F.beale_grad(X[0, r], X[1, r], sp)
+        for r in range(n):
+            g0[r], g1[r] = F.beale_grad(x0[r], x1[r], sp)
     elif code == 2:  # himmelblau
-        for r in range(lo, hi):
-            G[0, r], G[1, r] = F.himmelblau_grad(X[0, r], X[1, r], sp)
+        for r in range(n):
+            g0[r], g1[r] = F.himmelblau_grad(x0[r], x1[r], sp)
     elif code == 3:  # booth
-        for r in range(lo, hi):
-            G[0, r], G[1, r] = F.booth_grad(X[0, r], X[1, r], sp)
+        for r in range(n):
+            g0[r], g1[r] = F.booth_grad(x0[r], x1[r], sp)
     elif code == 4:  # matyas
-        for r in range(lo, hi):
-            G[0, r], G[1, r] = F.matyas_grad(X[0, r], X[1, r], sp)
+        for r in range(n):
+            g0[r], g1[r] = F.matyas_grad(x0[r], x1[r], sp)
     elif code == 5:  # three_hump_camel
-        for r in range(lo, hi):
-            G[0, r], G[1, r] = F.three_hump_camel_grad(X[0, r], X[1, r], sp)
+        for r in range(n):
+            g0[r], g1[r] = F.three_hump_camel_grad(x0[r], x1[r], sp)
     elif code == 6:  # six_hump_camel
-        for r in range(lo, hi):
-            G[0, r], G[1, r] = F.six_hump_camel_grad(X[0, r], X[1, r], sp)
+        for r in range(n):
+            g0[r], g1[r] = F.six_hump_camel_grad(x0[r], x1[r], sp)
     elif code == 7:  # rastrigin
-        for r in range(lo, hi):
-            G[0, r], G[1, r] = F.rastrigin_grad(X[0, r], X[1, r], sp)
+        for r in range(n):
+            g0[r], g1[r] = F.rastrigin_grad(x0[r], x1[r], sp)
     elif code == 8:  # ackley
-        for r in range(lo, hi):
-            G[0, r], G[1, r] = F.ackley_grad(X[0, r], X[1, r], sp)
+        for r in range(n):
+            g0[r], g1[r] = F.ackley_grad(x0[r], x1[r], sp)
     elif code == 9:  # goldstein_price
-        for r in range(lo, hi):
-            G[0, r], G[1, r] = F.goldstein_price_grad(X[0, r], X[1, r], sp)
+        for r in range(n):
+            g0[r], g1[r] = F.goldstein_price_grad(x0[r], x1[r], sp)
     elif code == 10:  # styblinski_tang
-        for r in range(lo, hi):
-            G[0, r], G[1, r] = F.styblinski_tang_grad(X[0, r], X[1, r], sp)
+        for r in range(n):
+            g0[r], g1[r] = F.styblinski_tang_grad(x0[r], x1[r], sp)
     elif code == 11:  # levi13
-        for r in range(lo, hi):
-            G[0, r], G[1, r] = F.levi13_grad(X[0, r], X[1, r], sp)
+        for r in range(n):
+            g0[r], g1[r] = F.levi13_grad(x0[r], x1[r], sp)
     elif code == 12:  # saddle
-        for r in range(lo, hi):
-            G[0, r], G[1, r] = F.saddle_grad(X[0, r], X[1, r], sp)
+        for r in range(n):
+            g0[r], g1[r] = F.saddle_grad(x0[r], x1[r], sp)
     elif code == 13:  # monkey_saddle
-        for r in range(lo, hi):
-            G[0, r], G[1, r] = F.monkey_saddle_grad(X[0, r], X[1, r], sp)
+        for r in range(n):
+            g0[r], g1[r] = F.monkey_saddle_grad(x0[r], x1[r], sp)
     elif code == 14:  # ill_conditioned
-        for r in range(lo, hi):
-            G[0, r], G[1, r] = F.ill_conditioned_grad(X[0, r], X[1, r], sp)
+        for r in range(n):
+            g0[r], g1[r] = F.ill_conditioned_grad(x0[r], x1[r], sp)
     elif code == 15:  # sigmoid_neuron
-        for r in range(lo, hi):
-            G[0, r], G[1, r] = F.sigmoid_neuron_grad(X[0, r], X[1, r], sp)
+        for r in range(n):
+            g0[r], g1[r] = F.sigmoid_neuron_grad(x0[r], x1[r], sp)
 
 
 @_jit
 def loss_block(code, sp, X, L, lo, hi):
     """L[lo:hi] = loss of surface ``code`` at X[:, lo:hi]."""
+    n = hi - lo
+    x0 = X[0, lo:hi]
+    x1 = X[1, lo:hi]
+    loss = L[lo:hi]
     if code == 0:  # rosenbrock
-        for r in range(lo, hi):
-            L[r] = F.rosenbrock(X[0, r], X[1, r], sp)
+        for r in range(n):
+            loss[r] = F.rosenbrock(x0[r], x1[r], sp)
     elif code == 1:  # beale
-        for r in range(lo, hi):
-            L[r] = F.beale(X[0, r], X[1, r], sp)
+        for r in range(n):
+            loss[r] = F.beale(x0[r], x1[r], sp)
     elif code == 2:  # himmelblau
-        for r in range(lo, hi):
-            L[r] = F.himmelblau(X[0, r], X[1, r], sp)
+        for r in range(n):
+            loss[r] = F.himmelblau(x0[r], x1[r], sp)
     elif code == 3:  # booth
-        for r in range(lo, hi):
-            L[r] = F.booth(X[0, r], X[1, r], sp)
+        for r in range(n):
+            loss[r] = F.booth(x0[r], x1[r], sp)
     elif code == 4:  # matyas
-        for r in range(lo, hi):
-            L[r] = F.matyas(X[0, r], X[1, r], sp)
+        for r in range(n):
+            loss[r] = F.matyas(x0[r], x1[r], sp)
     elif code == 5:  # three_hump_camel
-        for r in range(lo, hi):
-            L[r] = F.three_hump_camel(X[0, r], X[1, r], sp)
+        for r in range(n):
+            loss[r] = F.three_hump_camel(x0[r], x1[r], sp)
     elif code == 6:  # six_hump_camel
-        for r in range(lo, hi):
-            L[r] = F.six_hump_camel(X[0, r], X[1, r], sp)
+        for r in range(n):
+            loss[r] = F.six_hump_camel(x0[r], x1[r], sp)
     elif code == 7:  # rastrigin
-        for r in range(lo, hi):
-            L[r] = F.rastrigin(X[0, r], X[1, r], sp)
+        for r in range(n):
+            loss[r] = F.rastrigin(x0[r], x1[r], sp)
     elif code == 8:  # ackley
-        for r in range(lo, hi):
-            L[r] = F.ackley(X[0, r], X[1, r], sp)
+        for r in range(n):
+            loss[r] = F.ackley(x0[r], x1[r], sp)
     elif code == 9:  # goldstein_price
-        for r in range(lo, hi):
-            L[r] = F.goldstein_price(X[0, r], X[1, r], sp)
+        for r in range(n):
+            loss[r] = F.goldstein_price(x0[r], x1[r], sp)
     elif code == 10:  # styblinski_tang
-        for r in range(lo, hi):
-            L[r] = F.styblinski_tang(X[0, r], X[1, r], sp)
+        for r in range(n):
+            loss[r] = F.styblinski_tang(x0[r], x1[r], sp)
     elif code == 11:  # levi13
-        for r in range(lo, hi):
-            L[r] = F.levi13(X[0, r], X[1, r], sp)
+        for r in range(n):
+            loss[r] = F.levi13(x0[r], x1[r], sp)
     elif code == 12:  # saddle
-        for r in range(lo, hi):
-            L[r] = F.saddle(X[0, r], X[1, r], sp)
+        for r in range(n):
+            loss[r] = F.saddle(x0[r], x1[r], sp)
     elif code == 13:  # monkey_saddle
-        for r in range(lo, hi):
-            L[r] = F.monkey_saddle(X[0, r], X[1, r], sp)
+        for r in range(n):
+            loss[r] = F.monkey_saddle(x0[r], x1[r], sp)
     elif code == 14:  # ill_conditioned
-        for r in range(lo, hi):
-            L[r] = F.ill_conditioned(X[0, r], X[1, r], sp)
+        for r in range(n):
+            loss[r] = F.ill_conditioned(x0[r], x1[r], sp)
     elif code == 15:  # sigmoid_neuron
-        for r in range(lo, hi):
-            L[r] = F.sigmoid_neuron(X[0, r], X[1, r], sp)
+        for r in range(n):
+            loss[r] = F.sigmoid_neuron(x0[r], x1[r], sp)
 
 
 OPCODES = {
@@ -215,141 +224,317 @@ def init_block(code, hp, S, lo, hi):
         s0, s1, s2 = R.qhadam_init(hp)
     elif code == 20:  # window_adam
         s0, s1, s2 = R.window_adam_init(hp)
-    for k in range(2):
-        for r in range(lo, hi):
-            S[0, k, r] = s0
-            S[1, k, r] = s1
-            S[2, k, r] = s2
+    S[0, :, lo:hi] = s0
+    S[1, :, lo:hi] = s1
+    S[2, :, lo:hi] = s2
 
 
 @_jit
 def lookahead_block(code, hp, lr, mom, t, X, S, Q, lo, hi):
     """Write the gradient evaluation points to Q; False if they are X itself."""
+    x0 = X[0, lo:hi]
+    x1 = X[1, lo:hi]
+    n = hi - lo
+    s00 = S[0, 0, lo:hi]
+    s10 = S[1, 0, lo:hi]
+    s20 = S[2, 0, lo:hi]
+    s01 = S[0, 1, lo:hi]
+    s11 = S[1, 1, lo:hi]
+    s21 = S[2, 1, lo:hi]
+    q0 = Q[0, lo:hi]
+    q1 = Q[1, lo:hi]
     if code == 3:  # nag
         c = R.nag_consts(hp, lr, mom, t)
-        for k in range(2):
-            for r in range(lo, hi):
-                Q[k, r] = R.nag_lookahead(X[k, r], S[0, k, r], S[1, k, r], S[2, k, r], c)
+        for r in range(n):
+            q0[r] = R.nag_lookahead(x0[r], s00[r], 0.0, 0.0, c)
+        for r in range(n):
+            q1[r] = R.nag_lookahead(x1[r], s01[r], 0.0, 0.0, c)
         return True
     return False
 
 
 @_jit
-def update_block(code, hp, lr, mom, t, X, G, S, E, lo, hi):
+def update_block(code, hp, lr, mom, t, X, G, S, E, lo, hi, want_elr):
     """One coordinate-wise optimizer step of trajectories lo:hi (in place)."""
+    x0 = X[0, lo:hi]
+    x1 = X[1, lo:hi]
+    n = hi - lo
+    s00 = S[0, 0, lo:hi]
+    s10 = S[1, 0, lo:hi]
+    s20 = S[2, 0, lo:hi]
+    s01 = S[0, 1, lo:hi]
+    s11 = S[1, 1, lo:hi]
+    s21 = S[2, 1, lo:hi]
+    g0 = G[0, lo:hi]
+    g1 = G[1, lo:hi]
+    e0 = E[0, lo:hi]
+    e1 = E[1, lo:hi]
     if code == 0:  # gd
         c = R.gd_consts(hp, lr, mom, t)
-        for r in range(lo, hi):
-            X[0, r], S[0, 0, r], S[1, 0, r], S[2, 0, r], E[0, r] = R.gd_coord(X[0, r], G[0, r], S[0, 0, r], S[1, 0, r], S[2, 0, r], c)
-            X[1, r], S[0, 1, r], S[1, 1, r], S[2, 1, r], E[1, r] = R.gd_coord(X[1, r], G[1, r], S[0, 1, r], S[1, 1, r], S[2, 1, r], c)
+        if want_elr:
+            for r in range(n):
+                x0[r], _, _, _, e0[r] = R.gd_coord(x0[r], g0[r], 0.0, 0.0, 0.0, c)
+            for r in range(n):
+                x1[r], _, _, _, e1[r] = R.gd_coord(x1[r], g1[r], 0.0, 0.0, 0.0, c)
+        else:
+            for r in range(n):
+                x0[r], _, _, _, _ = R.gd_coord(x0[r], g0[r], 0.0, 0.0, 0.0, c)
+            for r in range(n):
+                x1[r], _, _, _, _ = R.gd_coord(x1[r], g1[r], 0.0, 0.0, 0.0, c)
     elif code == 1:  # sgd
         c = R.sgd_consts(hp, lr, mom, t)
-        for r in range(lo, hi):
-            X[0, r], S[0, 0, r], S[1, 0, r], S[2, 0, r], E[0, r] = R.sgd_coord(X[0, r], G[0, r], S[0, 0, r], S[1, 0, r], S[2, 0, r], c)
-            X[1, r], S[0, 1, r], S[1, 1, r], S[2, 1, r], E[1, r] = R.sgd_coord(X[1, r], G[1, r], S[0, 1, r], S[1, 1, r], S[2, 1, r], c)
+        if want_elr:
+            for r in range(n):
+                x0[r], s00[r], _, _, e0[r] = R.sgd_coord(x0[r], g0[r], s00[r], 0.0, 0.0, c)
+            for r in range(n):
+                x1[r], s01[r], _, _, e1[r] = R.sgd_coord(x1[r], g1[r], s01[r], 0.0, 0.0, c)
+        else:
+            for r in range(n):
+                x0[r], s00[r], _, _, _ = R.sgd_coord(x0[r], g0[r], s00[r], 0.0, 0.0, c)
+            for r in range(n):
+                x1[r], s01[r], _, _, _ = R.sgd_coord(x1[r], g1[r], s01[r], 0.0, 0.0, c)
     elif code == 2:  # momentum
         c = R.momentum_consts(hp, lr, mom, t)
-        for r in range(lo, hi):
-            X[0, r], S[0, 0, r], S[1, 0, r], S[2, 0, r], E[0, r] = R.momentum_coord(X[0, r], G[0, r], S[0, 0, r], S[1, 0, r], S[2, 0, r], c)
-            X[1, r], S[0, 1, r], S[1, 1, r], S[2, 1, r], E[1, r] = R.momentum_coord(X[1, r], G[1, r], S[0, 1, r], S[1, 1, r], S[2, 1, r], c)
+        if want_elr:
+            for r in range(n):
+                x0[r], s00[r], _, _, e0[r] = R.momentum_coord(x0[r], g0[r], s00[r], 0.0, 0.0, c)
+            for r in range(n):
+                x1[r], s01[r], _, _, e1[r] = R.momentum_coord(x1[r], g1[r], s01[r], 0.0, 0.0, c)
+        else:
+            for r in range(n):
+                x0[r], s00[r], _, _, _ = R.momentum_coord(x0[r], g0[r], s00[r], 0.0, 0.0, c)
+            for r in range(n):
+                x1[r], s01[r], _, _, _ = R.momentum_coord(x1[r], g1[r], s01[r], 0.0, 0.0, c)
     elif code == 3:  # nag
         c = R.nag_consts(hp, lr, mom, t)
-        for r in range(lo, hi):
-            X[0, r], S[0, 0, r], S[1, 0, r], S[2, 0, r], E[0, r] = R.nag_coord(X[0, r], G[0, r], S[0, 0, r], S[1, 0, r], S[2, 0, r], c)
-            X[1, r], S[0, 1, r], S[1, 1, r], S[2, 1, r], E[1, r] = R.nag_coord(X[1, r], G[1, r], S[0, 1, r], S[1, 1, r], S[2, 1, r], c)
+        if want_elr:
+            for r in range(n):
+                x0[r], s00[r], _, _, e0[r] = R.nag_coord(x0[r], g0[r], s00[r], 0.0, 0.0, c)
+            for r in range(n):
+                x1[r], s01[r], _, _, e1[r] = R.nag_coord(x1[r], g1[r], s01[r], 0.0, 0.0, c)
+        else:
+            for r in range(n):
+                x0[r], s00[r], _, _, _ = R.nag_coord(x0[r], g0[r], s00[r], 0.0, 0.0, c)
+            for r in range(n):
+                x1[r], s01[r], _, _, _ = R.nag_coord(x1[r], g1[r], s01[r], 0.0, 0.0, c)
     elif code == 5:  # sign
         c = R.sign_consts(hp, lr, mom, t)
-        for r in range(lo, hi):
-            X[0, r], S[0, 0, r], S[1, 0, r], S[2, 0, r], E[0, r] = R.sign_coord(X[0, r], G[0, r], S[0, 0, r], S[1, 0, r], S[2, 0, r], c)
-            X[1, r], S[0, 1, r], S[1, 1, r], S[2, 1, r], E[1, r] = R.sign_coord(X[1, r], G[1, r], S[0, 1, r], S[1, 1, r], S[2, 1, r], c)
+        if want_elr:
+            for r in range(n):
+                x0[r], _, _, _, e0[r] = R.sign_coord(x0[r], g0[r], 0.0, 0.0, 0.0, c)
+            for r in range(n):
+                x1[r], _, _, _, e1[r] = R.sign_coord(x1[r], g1[r], 0.0, 0.0, 0.0, c)
+        else:
+            for r in range(n):
+                x0[r], _, _, _, _ = R.sign_coord(x0[r], g0[r], 0.0, 0.0, 0.0, c)
+            for r in range(n):
+                x1[r], _, _, _, _ = R.sign_coord(x1[r], g1[r], 0.0, 0.0, 0.0, c)
     elif code == 6:  # adagrad
         c = R.adagrad_consts(hp, lr, mom, t)
-        for r in range(lo, hi):
-            X[0, r], S[0, 0, r], S[1, 0, r], S[2, 0, r], E[0, r] = R.adagrad_coord(X[0, r], G[0, r], S[0, 0, r], S[1, 0, r], S[2, 0, r], c)
-            X[1, r], S[0, 1, r], S[1, 1, r], S[2, 1, r], E[1, r] = R.adagrad_coord(X[1, r], G[1, r], S[0, 1, r], S[1, 1, r], S[2, 1, r], c)
+        if want_elr:
+            for r in range(n):
+                x0[r], s00[r], _, _, e0[r] = R.adagrad_coord(x0[r], g0[r], s00[r], 0.0, 0.0, c)
+            for r in range(n):
+                x1[r], s01[r], _, _, e1[r] = R.adagrad_coord(x1[r], g1[r], s01[r], 0.0, 0.0, c)
+        else:
+            for r in range(n):
+                x0[r], s00[r], _, _, _ = R.adagrad_coord(x0[r], g0[r], s00[r], 0.0, 0.0, c)
+            for r in range(n):
+                x1[r], s01[r], _, _, _ = R.adagrad_coord(x1[r], g1[r], s01[r], 0.0, 0.0, c)
     elif code == 7:  # rmsprop
         c = R.rmsprop_consts(hp, lr, mom, t)
-        for r in range(lo, hi):
-            X[0, r], S[0, 0, r], S[1, 0, r], S[2, 0, r], E[0, r] = R.rmsprop_coord(X[0, r], G[0, r], S[0, 0, r], S[1, 0, r], S[2, 0, r], c)
-            X[1, r], S[0, 1, r], S[1, 1, r], S[2, 1, r], E[1, r] = R.rmsprop_coord(X[1, r], G[1, r], S[0, 1, r], S[1, 1, r], S[2, 1, r], c)
+        if want_elr:
+            for r in range(n):
+                x0[r], s00[r], s10[r], s20[r], e0[r] = R.rmsprop_coord(x0[r], g0[r], s00[r], s10[r], s20[r], c)
+            for r in range(n):
+                x1[r], s01[r], s11[r], s21[r], e1[r] = R.rmsprop_coord(x1[r], g1[r], s01[r], s11[r], s21[r], c)
+        else:
+            for r in range(n):
+                x0[r], s00[r], s10[r], s20[r], _ = R.rmsprop_coord(x0[r], g0[r], s00[r], s10[r], s20[r], c)
+            for r in range(n):
+                x1[r], s01[r], s11[r], s21[r], _ = R.rmsprop_coord(x1[r], g1[r], s01[r], s11[r], s21[r], c)
     elif code == 8:  # adadelta
         c = R.adadelta_consts(hp, lr, mom, t)
-        for r in range(lo, hi):
-            X[0, r], S[0, 0, r], S[1, 0, r], S[2, 0, r], E[0, r] = R.adadelta_coord(X[0, r], G[0, r], S[0, 0, r], S[1, 0, r], S[2, 0, r], c)
-            X[1, r], S[0, 1, r], S[1, 1, r], S[2, 1, r], E[1, r] = R.adadelta_coord(X[1, r], G[1, r], S[0, 1, r], S[1, 1, r], S[2, 1, r], c)
+        if want_elr:
+            for r in range(n):
+                x0[r], s00[r], s10[r], _, e0[r] = R.adadelta_coord(x0[r], g0[r], s00[r], s10[r], 0.0, c)
+            for r in range(n):
+                x1[r], s01[r], s11[r], _, e1[r] = R.adadelta_coord(x1[r], g1[r], s01[r], s11[r], 0.0, c)
+        else:
+            for r in range(n):
+                x0[r], s00[r], s10[r], _, _ = R.adadelta_coord(x0[r], g0[r], s00[r], s10[r], 0.0, c)
+            for r in range(n):
+                x1[r], s01[r], s11[r], _, _ = R.adadelta_coord(x1[r], g1[r], s01[r], s11[r], 0.0, c)
     elif code == 9:  # adam
         c = R.adam_consts(hp, lr, mom, t)
-        for r in range(lo, hi):
-            X[0, r], S[0, 0, r], S[1, 0, r], S[2, 0, r], E[0, r] = R.adam_coord(X[0, r], G[0, r], S[0, 0, r], S[1, 0, r], S[2, 0, r], c)
-            X[1, r], S[0, 1, r], S[1, 1, r], S[2, 1, r], E[1, r] = R.adam_coord(X[1, r], G[1, r], S[0, 1, r], S[1, 1, r], S[2, 1, r], c)
+        if want_elr:
+            for r in range(n):
+                x0[r], s00[r], s10[r], s20[r], e0[r] = R.adam_coord(x0[r], g0[r], s00[r], s10[r], s20[r], c)
+            for r in range(n):
+                x1[r], s01[r], s11[r], s21[r], e1[r] = R.adam_coord(x1[r], g1[r], s01[r], s11[r], s21[r], c)
+        else:
+            for r in range(n):
+                x0[r], s00[r], s10[r], s20[r], _ = R.adam_coord(x0[r], g0[r], s00[r], s10[r], s20[r], c)
+            for r in range(n):
+                x1[r], s01[r], s11[r], s21[r], _ = R.adam_coord(x1[r], g1[r], s01[r], s11[r], s21[r], c)
     elif code == 10:  # amsgrad
         c = R.adam_consts(hp, lr, mom, t)
-        for r in range(lo, hi):
-            X[0, r], S[0, 0, r], S[1, 0, r], S[2, 0, r], E[0, r] = R.adam_coord(X[0, r], G[0, r], S[0, 0, r], S[1, 0, r], S[2, 0, r], c)
-            X[1, r], S[0, 1, r], S[1, 1, r], S[2, 1, r], E[1, r] = R.adam_coord(X[1, r], G[1, r], S[0, 1, r], S[1, 1, r], S[2, 1, r], c)
+        if want_elr:
+            for r in range(n):
+                x0[r], s00[r], s10[r], s20[r], e0[r] = R.adam_coord(x0[r], g0[r], s00[r], s10[r], s20[r], c)
+            for r in range(n):
+                x1[r], s01[r], s11[r], s21[r], e1[r] = R.adam_coord(x1[r], g1[r], s01[r], s11[r], s21[r], c)
+        else:
+            for r in range(n):
+                x0[r], s00[r], s10[r], s20[r], _ = R.adam_coord(x0[r], g0[r], s00[r], s10[r], s20[r], c)
+            for r in range(n):
+                x1[r], s01[r], s11[r], s21[r], _ = R.adam_coord(x1[r], g1[r], s01[r], s11[r], s21[r], c)
     elif code == 11:  # adamw
         c = R.adam_consts(hp, lr, mom, t)
-        for r in range(lo, hi):
-            X[0, r], S[0, 0, r], S[1, 0, r], S[2, 0, r], E[0, r] = R.adam_coord(X[0, r], G[0, r], S[0, 0, r], S[1, 0, r], S[2, 0, r], c)
-            X[1, r], S[0, 1, r], S[1, 1, r], S[2, 1, r], E[1, r] = R.adam_coord(X[1, r], G[1, r], S[0, 1, r], S[1, 1, r], S[2, 1, r], c)
+        if want_elr:
+            for r in range(n):
+                x0[r], s00[r], s10[r], s20[r], e0[r] = R.adam_coord(x0[r], g0[r], s00[r], s10[r], s20[r], c)
+            for r in range(n):
+                x1[r], s01[r], s11[r], s21[r], e1[r] = R.adam_coord(x1[r], g1[r], s01[r], s11[r], s21[r], c)
+        else:
+            for r in range(n):
+                x0[r], s00[r], s10[r], s20[r], _ = R.adam_coord(x0[r], g0[r], s00[r], s10[r], s20[r], c)
+            for r in range(n):
+                x1[r], s01[r], s11[r], s21[r], _ = R.adam_coord(x1[r], g1[r], s01[r], s11[r], s21[r], c)
     elif code == 12:  # adamax
         c = R.adamax_consts(hp, lr, mom, t)
-        for r in range(lo, hi):
-            X[0, r], S[0, 0, r], S[1, 0, r], S[2, 0, r], E[0, r] = R.adamax_coord(X[0, r], G[0, r], S[0, 0, r], S[1, 0, r], S[2, 0, r], c)
-            X[1, r], S[0, 1, r], S[1, 1, r], S[2, 1, r], E[1, r] = R.adamax_coord(X[1, r], G[1, r], S[0, 1, r], S[1, 1, r], S[2, 1, r], c)
+        if want_elr:
+            for r in range(n):
+                x0[r], s00[r], s10[r], _, e0[r] = R.adamax_coord(x0[r], g0[r], s00[r], s10[r], 0.0, c)
+            for r in range(n):
+                x1[r], s01[r], s11[r], _, e1[r] = R.adamax_coord(x1[r], g1[r], s01[r], s11[r], 0.0, c)
+        else:
+            for r in range(n):
+                x0[r], s00[r], s10[r], _, _ = R.adamax_coord(x0[r], g0[r], s00[r], s10[r], 0.0, c)
+            for r in range(n):
+                x1[r], s01[r], s11[r], _, _ = R.adamax_coord(x1[r], g1[r], s01[r], s11[r], 0.0, c)
     elif code == 13:  # nadam
         c = R.nadam_consts(hp, lr, mom, t)
-        for r in range(lo, hi):
-            X[0, r], S[0, 0, r], S[1, 0, r], S[2, 0, r], E[0, r] = R.nadam_coord(X[0, r], G[0, r], S[0, 0, r], S[1, 0, r], S[2, 0, r], c)
-            X[1, r], S[0, 1, r], S[1, 1, r], S[2, 1, r], E[1, r] = R.nadam_coord(X[1, r], G[1, r], S[0, 1, r], S[1, 1, r], S[2, 1, r], c)
+        if want_elr:
+            for r in range(n):
+                x0[r], s00[r], s10[r], s20[r], e0[r] = R.nadam_coord(x0[r], g0[r], s00[r], s10[r], s20[r], c)
+            for r in range(n):
+                x1[r], s01[r], s11[r], s21[r], e1[r] = R.nadam_coord(x1[r], g1[r], s01[r], s11[r], s21[r], c)
+        else:
+            for r in range(n):
+                x0[r], s00[r], s10[r], s20[r], _ = R.nadam_coord(x0[r], g0[r], s00[r], s10[r], s20[r], c)
+            for r in range(n):
+                x1[r], s01[r], s11[r], s21[r], _ = R.nadam_coord(x1[r], g1[r], s01[r], s11[r], s21[r], c)
     elif code == 14:  # radam
         c = R.radam_consts(hp, lr, mom, t)
-        for r in range(lo, hi):
-            X[0, r], S[0, 0, r], S[1, 0, r], S[2, 0, r], E[0, r] = R.radam_coord(X[0, r], G[0, r], S[0, 0, r], S[1, 0, r], S[2, 0, r], c)
-            X[1, r], S[0, 1, r], S[1, 1, r], S[2, 1, r], E[1, r] = R.radam_coord(X[1, r], G[1, r], S[0, 1, r], S[1, 1, r], S[2, 1, r], c)
+        if want_elr:
+            for r in range(n):
+                x0[r], s00[r], s10[r], _, e0[r] = R.radam_coord(x0[r], g0[r], s00[r], s10[r], 0.0, c)
+            for r in range(n):
+                x1[r], s01[r], s11[r], _, e1[r] = R.radam_coord(x1[r], g1[r], s01[r], s11[r], 0.0, c)
+        else:
+            for r in range(n):
+                x0[r], s00[r], s10[r], _, _ = R.radam_coord(x0[r], g0[r], s00[r], s10[r], 0.0, c)
+            for r in range(n):
+                x1[r], s01[r], s11[r], _, _ = R.radam_coord(x1[r], g1[r], s01[r], s11[r], 0.0, c)
     elif code == 15:  # yogi
         c = R.yogi_consts(hp, lr, mom, t)
-        for r in range(lo, hi):
-            X[0, r], S[0, 0, r], S[1, 0, r], S[2, 0, r], E[0, r] = R.yogi_coord(X[0, r], G[0, r], S[0, 0, r], S[1, 0, r], S[2, 0, r], c)
-            X[1, r], S[0, 1, r], S[1, 1, r], S[2, 1, r], E[1, r] = R.yogi_coord(X[1, r], G[1, r], S[0, 1, r], S[1, 1, r], S[2, 1, r], c)
+        if want_elr:
+            for r in range(n):
+                x0[r], s00[r], s10[r], _, e0[r] = R.yogi_coord(x0[r], g0[r], s00[r], s10[r], 0.0, c)
+            for r in range(n):
+                x1[r], s01[r], s11[r], _, e1[r] = R.yogi_coord(x1[r], g1[r], s01[r], s11[r], 0.0, c)
+        else:
+            for r in range(n):
+                x0[r], s00[r], s10[r], _, _ = R.yogi_coord(x0[r], g0[r], s00[r], s10[r], 0.0, c)
+            for r in range(n):
+                x1[r], s01[r], s11[r], _, _ = R.yogi_coord(x1[r], g1[r], s01[r], s11[r], 0.0, c)
     elif code == 16:  # adabelief
         c = R.adabelief_consts(hp, lr, mom, t)
-        for r in range(lo, hi):
-            X[0, r], S[0, 0, r], S[1, 0, r], S[2, 0, r], E[0, r] = R.adabelief_coord(X[0, r], G[0, r], S[0, 0, r], S[1, 0, r], S[2, 0, r], c)
-            X[1, r], S[0, 1, r], S[1, 1, r], S[2, 1, r], E[1, r] = R.adabelief_coord(X[1, r], G[1, r], S[0, 1, r], S[1, 1, r], S[2, 1, r], c)
+        if want_elr:
+            for r in range(n):
+                x0[r], s00[r], s10[r], _, e0[r] = R.adabelief_coord(x0[r], g0[r], s00[r], s10[r], 0.0, c)
+            for r in range(n):
+                x1[r], s01[r], s11[r], _, e1[r] = R.adabelief_coord(x1[r], g1[r], s01[r], s11[r], 0.0, c)
+        else:
+            for r in range(n):
+                x0[r], s00[r], s10[r], _, _ = R.adabelief_coord(x0[r], g0[r], s00[r], s10[r], 0.0, c)
+            for r in range(n):
+                x1[r], s01[r], s11[r], _, _ = R.adabelief_coord(x1[r], g1[r], s01[r], s11[r], 0.0, c)
     elif code == 17:  # lion
         c = R.lion_consts(hp, lr, mom, t)
-        for r in range(lo, hi):
-            X[0, r], S[0, 0, r], S[1, 0, r], S[2, 0, r], E[0, r] = R.lion_coord(X[0, r], G[0, r], S[0, 0, r], S[1, 0, r], S[2, 0, r], c)
-            X[1, r], S[0, 1, r], S[1, 1, r], S[2, 1, r], E[1, r] = R.lion_coord(X[1, r], G[1, r], S[0, 1, r], S[1, 1, r], S[2, 1, r], c)
+        if want_elr:
+            for r in range(n):
+                x0[r], s00[r], _, _, e0[r] = R.lion_coord(x0[r], g0[r], s00[r], 0.0, 0.0, c)
+            for r in range(n):
+                x1[r], s01[r], _, _, e1[r] = R.lion_coord(x1[r], g1[r], s01[r], 0.0, 0.0, c)
+        else:
+            for r in range(n):
+                x0[r], s00[r], _, _, _ = R.lion_coord(x0[r], g0[r], s00[r], 0.0, 0.0, c)
+            for r in range(n):
+                x1[r], s01[r], _, _, _ = R.lion_coord(x1[r], g1[r], s01[r], 0.0, 0.0, c)
     elif code == 18:  # qhm
         c = R.qhm_consts(hp, lr, mom, t)
-        for r in range(lo, hi):
-            X[0, r], S[0, 0, r], S[1, 0, r], S[2, 0, r], E[0, r] = R.qhm_coord(X[0, r], G[0, r], S[0, 0, r], S[1, 0, r], S[2, 0, r], c)
-            X[1, r], S[0, 1, r], S[1, 1, r], S[2, 1, r], E[1, r] = R.qhm_coord(X[1, r], G[1, r], S[0, 1, r], S[1, 1, r], S[2, 1, r], c)
+        if want_elr:
+            for r in range(n):
+                x0[r], s00[r], _, _, e0[r] = R.qhm_coord(x0[r], g0[r], s00[r], 0.0, 0.0, c)
+            for r in range(n):
+                x1[r], s01[r], _, _, e1[r] = R.qhm_coord(x1[r], g1[r], s01[r], 0.0, 0.0, c)
+        else:
+            for r in range(n):
+                x0[r], s00[r], _, _, _ = R.qhm_coord(x0[r], g0[r], s00[r], 0.0, 0.0, c)
+            for r in range(n):
+                x1[r], s01[r], _, _, _ = R.qhm_coord(x1[r], g1[r], s01[r], 0.0, 0.0, c)
     elif code == 19:  # qhadam
         c = R.qhadam_consts(hp, lr, mom, t)
-        for r in range(lo, hi):
-            X[0, r], S[0, 0, r], S[1, 0, r], S[2, 0, r], E[0, r] = R.qhadam_coord(X[0, r], G[0, r], S[0, 0, r], S[1, 0, r], S[2, 0, r], c)
-            X[1, r], S[0, 1, r], S[1, 1, r], S[2, 1, r], E[1, r] = R.qhadam_coord(X[1, r], G[1, r], S[0, 1, r], S[1, 1, r], S[2, 1, r], c)
+        if want_elr:
+            for r in range(n):
+                x0[r], s00[r], s10[r], _, e0[r] = R.qhadam_coord(x0[r], g0[r], s00[r], s10[r], 0.0, c)
+            for r in range(n):
+                x1[r], s01[r], s11[r], _, e1[r] = R.qhadam_coord(x1[r], g1[r], s01[r], s11[r], 0.0, c)
+        else:
+            for r in range(n):
+                x0[r], s00[r], s10[r], _, _ = R.qhadam_coord(x0[r], g0[r], s00[r], s10[r], 0.0, c)
+            for r in range(n):
+                x1[r], s01[r], s11[r], _, _ = R.qhadam_coord(x1[r], g1[r], s01[r], s11[r], 0.0, c)
     elif code == 20:  # window_adam
         c = R.window_adam_consts(hp, lr, mom, t)
-        for r in range(lo, hi):
-            X[0, r], S[0, 0, r], S[1, 0, r], S[2, 0, r], E[0, r] = R.window_adam_coord(X[0, r], G[0, r], S[0, 0, r], S[1, 0, r], S[2, 0, r], c)
-            X[1, r], S[0, 1, r], S[1, 1, r], S[2, 1, r], E[1, r] = R.window_adam_coord(X[1, r], G[1, r], S[0, 1, r], S[1, 1, r], S[2, 1, r], c)
+        if want_elr:
+            for r in range(n):
+                x0[r], s00[r], s10[r], _, e0[r] = R.window_adam_coord(x0[r], g0[r], s00[r], s10[r], 0.0, c)
+            for r in range(n):
+                x1[r], s01[r], s11[r], _, e1[r] = R.window_adam_coord(x1[r], g1[r], s01[r], s11[r], 0.0, c)
+        else:
+            for r in range(n):
+                x0[r], s00[r], s10[r], _, _ = R.window_adam_coord(x0[r], g0[r], s00[r], s10[r], 0.0, c)
+            for r in range(n):
+                x1[r], s01[r], s11[r], _, _ = R.window_adam_coord(x1[r], g1[r], s01[r], s11[r], 0.0, c)
 
 
 @_jit
-def advance_block(sid, sp, code, hp, lr_row, mom_row, S_index0, seed, noise_std,
+def advance_block(sid, sp, code, hp, lr_row, mom_row, first_start, seed, noise_std,
                   t_begin, t_end, every, tol2, minima,
                   X, S, G, Q, E, C, L, B, lo, hi,
                   divs, hits, xy_out, grad_out, elr_out, record_xy, record_extra):
     """Advance trajectories lo:hi of one configuration from step t_begin to t_end.
 
-    Time loop outside, trajectories inside: each pass below is a tight loop over a
-    contiguous slice, which LLVM vectorises and the CPU pipelines.
+    Time loop outside, trajectories inside: each pass is a tight loop over contiguous
+    slices, which LLVM vectorises and the CPU pipelines.
     """
+    n = hi - lo
     n_minima = minima.shape[0]
+    x0 = X[0, lo:hi]
+    x1 = X[1, lo:hi]
+    g0 = G[0, lo:hi]
+    g1 = G[1, lo:hi]
+    dv = divs[lo:hi]
+    ht = hits[lo:hi]
+    if t_begin == 0 and record_xy:
+        # Written here rather than by the caller so that first-touch page zeroing of
+        # the fresh output happens in the worker threads, in parallel.
+        for r in range(n):
+            xy_out[lo + r, 0, 0] = x0[r]
+            xy_out[lo + r, 0, 1] = x1[r]
     for t in range(t_begin + 1, t_end + 1):
         lr = lr_row[t - 1]
         mom = mom_row[t - 1]
@@ -358,60 +543,74 @@ def advance_block(sid, sp, code, hp, lr_row, mom_row, S_index0, seed, noise_std,
         else:
             grad_block(sid, sp, X, G, lo, hi)
         if noise_std > 0.0:
-            for r in range(lo, hi):
-                z0, z1 = normal_pair(seed, S_index0 + r - lo, t)
-                G[0, r] += noise_std * z0
-                G[1, r] += noise_std * z1
+            for r in range(n):
+                z0, z1 = normal_pair(seed, first_start + r, t)
+                g0[r] += noise_std * z0
+                g1[r] += noise_std * z1
         if code == LINE_SEARCH:
-            n_etas = int(hp[0])
-            for e in range(n_etas):
-                eta = hp[1 + e]
-                for r in range(lo, hi):
-                    C[0, r] = X[0, r] - eta * G[0, r]
-                    C[1, r] = X[1, r] - eta * G[1, r]
-                loss_block(sid, sp, C, L, lo, hi)
-                for r in range(lo, hi):
-                    if e == 0 or L[r] < B[r] or B[r] != B[r]:
-                        B[r] = L[r]
-                        Q[0, r] = C[0, r]
-                        Q[1, r] = C[1, r]
-                        E[0, r] = eta
-                        E[1, r] = eta
-            for r in range(lo, hi):
-                X[0, r] = Q[0, r]
-                X[1, r] = Q[1, r]
+            line_search_block(sid, sp, hp, X, G, Q, E, C, L, B, lo, hi)
         else:
-            update_block(code, hp, lr, mom, t, X, G, S, E, lo, hi)
-        for r in range(lo, hi):
-            if not (math.isfinite(X[0, r]) and math.isfinite(X[1, r])):
-                if divs[r] < 0:
-                    divs[r] = t
-                X[0, r] = np.nan
-                X[1, r] = np.nan
-        if tol2 > 0.0 and n_minima > 0:
-            for r in range(lo, hi):
-                if hits[r] < 0:
-                    for m in range(n_minima):
-                        dx = X[0, r] - minima[m, 0]
-                        dy = X[1, r] - minima[m, 1]
-                        if dx * dx + dy * dy <= tol2:
-                            hits[r] = t
-                            break
-        if t % every == 0:
-            j = t // every
-            if record_xy:
-                for r in range(lo, hi):
-                    xy_out[r, j, 0] = X[0, r]
-                    xy_out[r, j, 1] = X[1, r]
-            if record_extra:
-                for r in range(lo, hi):
-                    grad_out[r, j - 1, 0] = G[0, r]
-                    grad_out[r, j - 1, 1] = G[1, r]
-                    elr_out[r, j - 1, 0] = E[0, r]
-                    elr_out[r, j - 1, 1] = E[1, r]
+            update_block(code, hp, lr, mom, t, X, G, S, E, lo, hi, record_extra)
+        record = t % every == 0
+        j = t // every
+        for r in range(n):
+            if not (math.isfinite(x0[r]) and math.isfinite(x1[r])):
+                if dv[r] < 0:
+                    dv[r] = t
+                x0[r] = np.nan
+                x1[r] = np.nan
+            if ht[r] < 0 and tol2 > 0.0:
+                for m in range(n_minima):
+                    dx = x0[r] - minima[m, 0]
+                    dy = x1[r] - minima[m, 1]
+                    if dx * dx + dy * dy <= tol2:
+                        ht[r] = t
+                        break
+            if record and record_xy:
+                xy_out[lo + r, j, 0] = x0[r]
+                xy_out[lo + r, j, 1] = x1[r]
+        if record and record_extra:
+            for r in range(n):
+                grad_out[lo + r, j - 1, 0] = g0[r]
+                grad_out[lo + r, j - 1, 1] = g1[r]
+                elr_out[lo + r, j - 1, 0] = E[0, lo + r]
+                elr_out[lo + r, j - 1, 1] = E[1, lo + r]
 
 
-@njit(cache=True, nogil=True, parallel=True)
+@_jit
+def line_search_block(sid, sp, hp, X, G, Q, E, C, L, B, lo, hi):
+    """Khapra's line search: try x - eta*g for each eta, keep the lowest loss (the first
+    on ties, as the notes' strict ``<`` does)."""
+    n = hi - lo
+    x0 = X[0, lo:hi]
+    x1 = X[1, lo:hi]
+    g0 = G[0, lo:hi]
+    g1 = G[1, lo:hi]
+    c0 = C[0, lo:hi]
+    c1 = C[1, lo:hi]
+    best0 = Q[0, lo:hi]
+    best1 = Q[1, lo:hi]
+    loss = L[lo:hi]
+    best = B[lo:hi]
+    for e in range(int(hp[0])):
+        eta = hp[1 + e]
+        for r in range(n):
+            c0[r] = x0[r] - eta * g0[r]
+            c1[r] = x1[r] - eta * g1[r]
+        loss_block(sid, sp, C, L, lo, hi)
+        for r in range(n):
+            if e == 0 or loss[r] < best[r] or best[r] != best[r]:
+                best[r] = loss[r]
+                best0[r] = c0[r]
+                best1[r] = c1[r]
+                E[0, lo + r] = eta
+                E[1, lo + r] = eta
+    for r in range(n):
+        x0[r] = best0[r]
+        x1[r] = best1[r]
+
+
+@njit(cache=True, nogil=True, parallel=True, error_model="numpy")
 def run_blocks(sid, sp, codes, hps, lr_table, mom_table, start_of_run, seed, noise_std,
                t_begin, t_end, every, tol2, minima, block_cfg, block_lo, block_hi,
                X, S, G, Q, E, C, L, B, divs, hits,
@@ -432,7 +631,7 @@ def run_blocks(sid, sp, codes, hps, lr_table, mom_table, start_of_run, seed, noi
                       divs, hits, xy_out, grad_out, elr_out, record_xy, record_extra)
 
 
-@njit(cache=True, nogil=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=True, error_model="numpy")
 def init_runs(codes, hps, block_cfg, block_lo, block_hi, S):
     """Initial optimizer state of every run."""
     for b in prange(block_cfg.shape[0]):
@@ -440,7 +639,7 @@ def init_runs(codes, hps, block_cfg, block_lo, block_hi, S):
         init_block(codes[o], hps[o], S, block_lo[b], block_hi[b])
 
 
-@njit(cache=True, nogil=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=True, error_model="numpy")
 def eval_loss(sid, sp, XY, L):
     """L[i] = loss at XY[:, i] (XY float64[2, N]), in parallel chunks."""
     n = XY.shape[1]
@@ -449,7 +648,7 @@ def eval_loss(sid, sp, XY, L):
         loss_block(sid, sp, XY, L, c * chunk, min(n, (c + 1) * chunk))
 
 
-@njit(cache=True, nogil=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=True, error_model="numpy")
 def eval_grad(sid, sp, XY, G):
     """G[:, i] = gradient at XY[:, i] (float64[2, N]), in parallel chunks."""
     n = XY.shape[1]

@@ -18,6 +18,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from ..optimizers import rules
 from ..optimizers.registry import OPTIMIZERS
 from ..surfaces.presets import PRESET_NAMES
 
@@ -42,22 +43,34 @@ from optviz.engine.noise import normal_pair
 from optviz.optimizers import rules as R
 from optviz.surfaces import formulas as F
 
-_jit = njit(cache=True, nogil=True)
+_jit = njit(cache=True, nogil=True, error_model="numpy")
 '''
 
 
-def _dispatch(names, body_for, indent="    "):
+def _dispatch(pairs, body_for, indent="    "):
+    """An if/elif chain over (code, name) pairs, each branch holding ``body_for(name)``."""
     lines = []
-    for i, name in enumerate(names):
+    for i, (code, name) in enumerate(pairs):
         keyword = "if" if i == 0 else "elif"
-        lines.append(f"{indent}{keyword} code == {i}:  # {name}")
+        lines.append(f"{indent}{keyword} code == {code}:  # {name}")
         lines.extend(f"{indent}    {line}" for line in body_for(name))
     return lines
 
 
+# Every block function takes whole run-indexed arrays plus lo:hi and works on 1-D slice
+# views with ``range(n)`` loops: with a non-negative index and error_model="numpy",
+# LLVM vectorises the loops (a ``range(lo, hi)`` index defeats it).
+_XY_VIEWS = [
+    "n = hi - lo",
+    "x0 = X[0, lo:hi]",
+    "x1 = X[1, lo:hi]",
+]
+
+
 def _surface_functions() -> list[str]:
+    surfaces = list(enumerate(PRESET_NAMES))
     out = ["", "", "SURFACE_IDS = {"]
-    out += [f"    {name!r}: {i}," for i, name in enumerate(PRESET_NAMES)]
+    out += [f"    {name!r}: {i}," for i, name in surfaces]
     out += [
         "}",
         "",
@@ -66,12 +79,10 @@ def _surface_functions() -> list[str]:
         "def grad_block(code, sp, X, G, lo, hi):",
         '    """G[:, lo:hi] = gradient of surface ``code`` at X[:, lo:hi]."""',
     ]
+    out += [f"    {line}" for line in _XY_VIEWS + ["g0 = G[0, lo:hi]", "g1 = G[1, lo:hi]"]]
     out += _dispatch(
-        PRESET_NAMES,
-        lambda n: [
-            "for r in range(lo, hi):",
-            f"    G[0, r], G[1, r] = F.{n}_grad(X[0, r], X[1, r], sp)",
-        ],
+        surfaces,
+        lambda n: ["for r in range(n):", f"    g0[r], g1[r] = F.{n}_grad(x0[r], x1[r], sp)"],
     )
     out += [
         "",
@@ -80,35 +91,40 @@ def _surface_functions() -> list[str]:
         "def loss_block(code, sp, X, L, lo, hi):",
         '    """L[lo:hi] = loss of surface ``code`` at X[:, lo:hi]."""',
     ]
+    out += [f"    {line}" for line in _XY_VIEWS + ["loss = L[lo:hi]"]]
     out += _dispatch(
-        PRESET_NAMES,
-        lambda n: ["for r in range(lo, hi):", f"    L[r] = F.{n}(X[0, r], X[1, r], sp)"],
+        surfaces, lambda n: ["for r in range(n):", f"    loss[r] = F.{n}(x0[r], x1[r], sp)"]
     )
     return out
 
 
-def _coord_update(name: str, k: int) -> str:
-    s = f"S[0, {k}, r], S[1, {k}, r], S[2, {k}, r]"
-    return f"X[{k}, r], {s}, E[{k}, r] = R.{name}_coord(X[{k}, r], G[{k}, r], {s}, c)"
+def _state_args(k: int, used: int) -> tuple[str, str]:
+    """(arguments, assignment targets) of the state slots of coordinate k."""
+    args = [f"s{j}{k}[r]" if j < used else "0.0" for j in range(3)]
+    targets = [f"s{j}{k}[r]" if j < used else "_" for j in range(3)]
+    return ", ".join(args), ", ".join(targets)
 
 
 def _optimizer_functions() -> list[str]:
-    coordinate_wise = [o.name for o in OPTIMIZERS.values() if o.rule is not None]
-    rules = {o.name: o.rule for o in OPTIMIZERS.values()}
+    coordinate_wise = [o for o in OPTIMIZERS.values() if o.rule is not None]
+    lookahead = [o for o in coordinate_wise if o.lookahead]
+
+    def pairs(infos):
+        return [(o.opcode, o.name) for o in infos]
+
+    def rule(name):
+        return OPTIMIZERS[name].rule
+
+    def used(name):
+        return getattr(rules, f"{rule(name).upper()}_STATE")
+
+    views = ["n = hi - lo"]
+    for k in range(2):
+        views += [f"s{j}{k} = S[{j}, {k}, lo:hi]" for j in range(3)]
+
     out = ["", "", "OPCODES = {"]
     out += [f"    {name!r}: {o.opcode}," for name, o in OPTIMIZERS.items()]
     out += ["}", "LINE_SEARCH = OPCODES['line_search']", ""]
-
-    def codes_of(names):
-        return [(OPTIMIZERS[n].opcode, n) for n in names]
-
-    def dispatch_by_opcode(pairs, body_for):
-        lines = []
-        for i, (code, name) in enumerate(pairs):
-            keyword = "if" if i == 0 else "elif"
-            lines.append(f"    {keyword} code == {code}:  # {name}")
-            lines.extend(f"        {line}" for line in body_for(name))
-        return lines
 
     out += [
         "",
@@ -117,18 +133,19 @@ def _optimizer_functions() -> list[str]:
         '    """Initial optimizer state of trajectories lo:hi."""',
         "    s0, s1, s2 = 0.0, 0.0, 0.0",
     ]
-    out += dispatch_by_opcode(
-        codes_of(coordinate_wise), lambda n: [f"s0, s1, s2 = R.{rules[n]}_init(hp)"]
-    )
-    out += [
-        "    for k in range(2):",
-        "        for r in range(lo, hi):",
-        "            S[0, k, r] = s0",
-        "            S[1, k, r] = s1",
-        "            S[2, k, r] = s2",
-    ]
+    out += _dispatch(pairs(coordinate_wise), lambda n: [f"s0, s1, s2 = R.{rule(n)}_init(hp)"])
+    out += ["    S[0, :, lo:hi] = s0", "    S[1, :, lo:hi] = s1", "    S[2, :, lo:hi] = s2"]
 
-    lookahead = [n for n in coordinate_wise if OPTIMIZERS[n].lookahead]
+    def lookahead_body(n):
+        lines = [f"c = R.{rule(n)}_consts(hp, lr, mom, t)"]
+        for k in range(2):
+            args, _ = _state_args(k, used(n))
+            lines += [
+                "for r in range(n):",
+                f"    q{k}[r] = R.{rule(n)}_lookahead(x{k}[r], {args}, c)",
+            ]
+        return lines + ["return True"]
+
     out += [
         "",
         "",
@@ -136,51 +153,70 @@ def _optimizer_functions() -> list[str]:
         "def lookahead_block(code, hp, lr, mom, t, X, S, Q, lo, hi):",
         '    """Write the gradient evaluation points to Q; False if they are X itself."""',
     ]
-    out += dispatch_by_opcode(
-        codes_of(lookahead),
-        lambda n: [
-            f"c = R.{rules[n]}_consts(hp, lr, mom, t)",
-            "for k in range(2):",
-            "    for r in range(lo, hi):",
-            f"        Q[k, r] = R.{rules[n]}_lookahead("
-            "X[k, r], S[0, k, r], S[1, k, r], S[2, k, r], c)",
-            "return True",
-        ],
-    )
+    out += [
+        f"    {line}" for line in _XY_VIEWS[1:] + views + ["q0 = Q[0, lo:hi]", "q1 = Q[1, lo:hi]"]
+    ]
+    out += _dispatch(pairs(lookahead), lookahead_body)
     out += ["    return False"]
+
+    def update_body(n):
+        # Two variants: the effective lr costs a division per coordinate, paid only when
+        # it is recorded (LLVM drops the unused result of the inlined body).
+        lines = [f"c = R.{rule(n)}_consts(hp, lr, mom, t)"]
+        for want, e in (("if want_elr:", "e{k}[r]"), ("else:", "_")):
+            lines.append(want)
+            for k in range(2):
+                args, targets = _state_args(k, used(n))
+                lines += [
+                    "    for r in range(n):",
+                    f"        x{k}[r], {targets}, {e.format(k=k)} = R.{rule(n)}_coord("
+                    f"x{k}[r], g{k}[r], {args}, c)",
+                ]
+        return lines
 
     out += [
         "",
         "",
         "@_jit",
-        "def update_block(code, hp, lr, mom, t, X, G, S, E, lo, hi):",
+        "def update_block(code, hp, lr, mom, t, X, G, S, E, lo, hi, want_elr):",
         '    """One coordinate-wise optimizer step of trajectories lo:hi (in place)."""',
     ]
-    out += dispatch_by_opcode(
-        codes_of(coordinate_wise),
-        lambda n: [
-            f"c = R.{rules[n]}_consts(hp, lr, mom, t)",
-            "for r in range(lo, hi):",
-            "    " + _coord_update(rules[n], 0),
-            "    " + _coord_update(rules[n], 1),
-        ],
-    )
+    out += [
+        f"    {line}"
+        for line in _XY_VIEWS[1:]
+        + views
+        + ["g0 = G[0, lo:hi]", "g1 = G[1, lo:hi]", "e0 = E[0, lo:hi]", "e1 = E[1, lo:hi]"]
+    ]
+    out += _dispatch(pairs(coordinate_wise), update_body)
     return out
 
 
 _ENGINE_TEMPLATE = '''
 
 @_jit
-def advance_block(sid, sp, code, hp, lr_row, mom_row, S_index0, seed, noise_std,
+def advance_block(sid, sp, code, hp, lr_row, mom_row, first_start, seed, noise_std,
                   t_begin, t_end, every, tol2, minima,
                   X, S, G, Q, E, C, L, B, lo, hi,
                   divs, hits, xy_out, grad_out, elr_out, record_xy, record_extra):
     """Advance trajectories lo:hi of one configuration from step t_begin to t_end.
 
-    Time loop outside, trajectories inside: each pass below is a tight loop over a
-    contiguous slice, which LLVM vectorises and the CPU pipelines.
+    Time loop outside, trajectories inside: each pass is a tight loop over contiguous
+    slices, which LLVM vectorises and the CPU pipelines.
     """
+    n = hi - lo
     n_minima = minima.shape[0]
+    x0 = X[0, lo:hi]
+    x1 = X[1, lo:hi]
+    g0 = G[0, lo:hi]
+    g1 = G[1, lo:hi]
+    dv = divs[lo:hi]
+    ht = hits[lo:hi]
+    if t_begin == 0 and record_xy:
+        # Written here rather than by the caller so that first-touch page zeroing of
+        # the fresh output happens in the worker threads, in parallel.
+        for r in range(n):
+            xy_out[lo + r, 0, 0] = x0[r]
+            xy_out[lo + r, 0, 1] = x1[r]
     for t in range(t_begin + 1, t_end + 1):
         lr = lr_row[t - 1]
         mom = mom_row[t - 1]
@@ -189,60 +225,74 @@ def advance_block(sid, sp, code, hp, lr_row, mom_row, S_index0, seed, noise_std,
         else:
             grad_block(sid, sp, X, G, lo, hi)
         if noise_std > 0.0:
-            for r in range(lo, hi):
-                z0, z1 = normal_pair(seed, S_index0 + r - lo, t)
-                G[0, r] += noise_std * z0
-                G[1, r] += noise_std * z1
+            for r in range(n):
+                z0, z1 = normal_pair(seed, first_start + r, t)
+                g0[r] += noise_std * z0
+                g1[r] += noise_std * z1
         if code == LINE_SEARCH:
-            n_etas = int(hp[0])
-            for e in range(n_etas):
-                eta = hp[1 + e]
-                for r in range(lo, hi):
-                    C[0, r] = X[0, r] - eta * G[0, r]
-                    C[1, r] = X[1, r] - eta * G[1, r]
-                loss_block(sid, sp, C, L, lo, hi)
-                for r in range(lo, hi):
-                    if e == 0 or L[r] < B[r] or B[r] != B[r]:
-                        B[r] = L[r]
-                        Q[0, r] = C[0, r]
-                        Q[1, r] = C[1, r]
-                        E[0, r] = eta
-                        E[1, r] = eta
-            for r in range(lo, hi):
-                X[0, r] = Q[0, r]
-                X[1, r] = Q[1, r]
+            line_search_block(sid, sp, hp, X, G, Q, E, C, L, B, lo, hi)
         else:
-            update_block(code, hp, lr, mom, t, X, G, S, E, lo, hi)
-        for r in range(lo, hi):
-            if not (math.isfinite(X[0, r]) and math.isfinite(X[1, r])):
-                if divs[r] < 0:
-                    divs[r] = t
-                X[0, r] = np.nan
-                X[1, r] = np.nan
-        if tol2 > 0.0 and n_minima > 0:
-            for r in range(lo, hi):
-                if hits[r] < 0:
-                    for m in range(n_minima):
-                        dx = X[0, r] - minima[m, 0]
-                        dy = X[1, r] - minima[m, 1]
-                        if dx * dx + dy * dy <= tol2:
-                            hits[r] = t
-                            break
-        if t % every == 0:
-            j = t // every
-            if record_xy:
-                for r in range(lo, hi):
-                    xy_out[r, j, 0] = X[0, r]
-                    xy_out[r, j, 1] = X[1, r]
-            if record_extra:
-                for r in range(lo, hi):
-                    grad_out[r, j - 1, 0] = G[0, r]
-                    grad_out[r, j - 1, 1] = G[1, r]
-                    elr_out[r, j - 1, 0] = E[0, r]
-                    elr_out[r, j - 1, 1] = E[1, r]
+            update_block(code, hp, lr, mom, t, X, G, S, E, lo, hi, record_extra)
+        record = t % every == 0
+        j = t // every
+        for r in range(n):
+            if not (math.isfinite(x0[r]) and math.isfinite(x1[r])):
+                if dv[r] < 0:
+                    dv[r] = t
+                x0[r] = np.nan
+                x1[r] = np.nan
+            if ht[r] < 0 and tol2 > 0.0:
+                for m in range(n_minima):
+                    dx = x0[r] - minima[m, 0]
+                    dy = x1[r] - minima[m, 1]
+                    if dx * dx + dy * dy <= tol2:
+                        ht[r] = t
+                        break
+            if record and record_xy:
+                xy_out[lo + r, j, 0] = x0[r]
+                xy_out[lo + r, j, 1] = x1[r]
+        if record and record_extra:
+            for r in range(n):
+                grad_out[lo + r, j - 1, 0] = g0[r]
+                grad_out[lo + r, j - 1, 1] = g1[r]
+                elr_out[lo + r, j - 1, 0] = E[0, lo + r]
+                elr_out[lo + r, j - 1, 1] = E[1, lo + r]
 
 
-@njit(cache=True, nogil=True, parallel=True)
+@_jit
+def line_search_block(sid, sp, hp, X, G, Q, E, C, L, B, lo, hi):
+    """Khapra's line search: try x - eta*g for each eta, keep the lowest loss (the first
+    on ties, as the notes' strict ``<`` does)."""
+    n = hi - lo
+    x0 = X[0, lo:hi]
+    x1 = X[1, lo:hi]
+    g0 = G[0, lo:hi]
+    g1 = G[1, lo:hi]
+    c0 = C[0, lo:hi]
+    c1 = C[1, lo:hi]
+    best0 = Q[0, lo:hi]
+    best1 = Q[1, lo:hi]
+    loss = L[lo:hi]
+    best = B[lo:hi]
+    for e in range(int(hp[0])):
+        eta = hp[1 + e]
+        for r in range(n):
+            c0[r] = x0[r] - eta * g0[r]
+            c1[r] = x1[r] - eta * g1[r]
+        loss_block(sid, sp, C, L, lo, hi)
+        for r in range(n):
+            if e == 0 or loss[r] < best[r] or best[r] != best[r]:
+                best[r] = loss[r]
+                best0[r] = c0[r]
+                best1[r] = c1[r]
+                E[0, lo + r] = eta
+                E[1, lo + r] = eta
+    for r in range(n):
+        x0[r] = best0[r]
+        x1[r] = best1[r]
+
+
+@njit(cache=True, nogil=True, parallel=True, error_model="numpy")
 def run_blocks(sid, sp, codes, hps, lr_table, mom_table, start_of_run, seed, noise_std,
                t_begin, t_end, every, tol2, minima, block_cfg, block_lo, block_hi,
                X, S, G, Q, E, C, L, B, divs, hits,
@@ -263,7 +313,7 @@ def run_blocks(sid, sp, codes, hps, lr_table, mom_table, start_of_run, seed, noi
                       divs, hits, xy_out, grad_out, elr_out, record_xy, record_extra)
 
 
-@njit(cache=True, nogil=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=True, error_model="numpy")
 def init_runs(codes, hps, block_cfg, block_lo, block_hi, S):
     """Initial optimizer state of every run."""
     for b in prange(block_cfg.shape[0]):
@@ -271,7 +321,7 @@ def init_runs(codes, hps, block_cfg, block_lo, block_hi, S):
         init_block(codes[o], hps[o], S, block_lo[b], block_hi[b])
 
 
-@njit(cache=True, nogil=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=True, error_model="numpy")
 def eval_loss(sid, sp, XY, L):
     """L[i] = loss at XY[:, i] (XY float64[2, N]), in parallel chunks."""
     n = XY.shape[1]
@@ -280,7 +330,7 @@ def eval_loss(sid, sp, XY, L):
         loss_block(sid, sp, XY, L, c * chunk, min(n, (c + 1) * chunk))
 
 
-@njit(cache=True, nogil=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=True, error_model="numpy")
 def eval_grad(sid, sp, XY, G):
     """G[:, i] = gradient at XY[:, i] (float64[2, N]), in parallel chunks."""
     n = XY.shape[1]

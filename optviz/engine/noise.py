@@ -29,7 +29,7 @@ _S11 = np.uint64(11)
 _TWO_POW_M53 = 1.0 / 9007199254740992.0
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, inline="always", error_model="numpy")
 def mix64(z):
     """SplitMix64 finaliser: a bijective avalanche of a uint64."""
     z = (z ^ (z >> _S30)) * _M1
@@ -37,7 +37,7 @@ def mix64(z):
     return z ^ (z >> _S31)
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, inline="always", error_model="numpy")
 def normal_pair(seed, start, step):
     """Two independent N(0, 1) draws for (seed, start index, step).
 

@@ -261,8 +261,6 @@ def execute(
     every = spec.record_every
     full = spec.record == "full"
     xy = np.empty((n_runs, spec.n_recorded, 2) if full else (0, 0, 2))
-    if full:
-        xy[:, 0, :] = X.T
     extra = full and record_grads
     grad = np.empty((n_runs, steps // every, 2) if extra else (0, 0, 2))
     elr = np.empty_like(grad)

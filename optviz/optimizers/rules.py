@@ -2,6 +2,9 @@
 
 Every optimizer ``name`` defines, at module level:
 
+``NAME_STATE``
+    How many of the three state slots per coordinate it uses (the kernels load and
+    store only those).
 ``NAME_SLOTS``
     The names of its hyperparameter-row entries, in order. ``registry.py`` packs a
     user's hyperparameters into a flat float64 row with this layout, so the row and
@@ -35,7 +38,9 @@ from numba import njit
 
 from .. import _numba_env  # noqa: F401  (sets NUMBA_CACHE_DIR before numba loads)
 
-_jit = njit(cache=True, nogil=True, inline="always")
+# error_model="numpy": a division by zero gives inf/nan (the run is then marked diverged)
+# instead of raising, and the absence of that check lets LLVM vectorise the loops.
+_jit = njit(cache=True, nogil=True, inline="always", error_model="numpy")
 
 
 @_jit
@@ -62,6 +67,7 @@ def zero_init(hp):
 
 
 # --- gd: x -= lr * g -----------------------------------------------------------
+GD_STATE = 0
 GD_SLOTS = ()
 gd_init = zero_init
 
@@ -79,6 +85,7 @@ def gd_coord(p, g, s0, s1, s2, c):
 
 # --- sgd: torch.optim.SGD -----------------------------------------------------
 # State: s0 = momentum buffer. Momentum comes from ``mom`` (constant or scheduled).
+SGD_STATE = 1
 SGD_SLOTS = ("dampening", "weight_decay", "nesterov")
 sgd_init = zero_init
 
@@ -109,6 +116,7 @@ def sgd_coord(p, g, s0, s1, s2, c):
 
 
 # --- momentum (Khapra 5.4): u = mom*u + lr*g; x -= u ---------------------------
+MOMENTUM_STATE = 1
 MOMENTUM_SLOTS = ()
 momentum_init = zero_init
 
@@ -126,6 +134,7 @@ def momentum_coord(p, g, s0, s1, s2, c):
 
 
 # --- nag (Khapra 5.5): g = grad(x - mom*u); u = mom*u + lr*g; x -= u ----------
+NAG_STATE = 1
 NAG_SLOTS = ()
 nag_init = zero_init
 nag_consts = momentum_consts
@@ -146,6 +155,7 @@ LINE_SEARCH_SLOTS = ("n_etas",) + tuple(f"eta{i}" for i in range(LINE_SEARCH_MAX
 
 
 # --- sign: x -= lr * sign(g) --------------------------------------------------------
+SIGN_STATE = 0
 SIGN_SLOTS = ()
 sign_init = zero_init
 sign_consts = gd_consts
@@ -159,6 +169,7 @@ def sign_coord(p, g, s0, s1, s2, c):
 
 # --- adagrad: torch.optim.Adagrad ----------------------------------------------
 # State: s0 = sum of squared gradients. elr = clr / (sqrt(sum) + eps).
+ADAGRAD_STATE = 1
 ADAGRAD_SLOTS = ("lr_decay", "weight_decay", "initial_accumulator_value", "eps")
 
 
@@ -186,6 +197,7 @@ def adagrad_coord(p, g, s0, s1, s2, c):
 # --- rmsprop: torch.optim.RMSprop -----------------------------------------------
 # State: s0 = square_avg, s1 = grad_avg (centered), s2 = momentum buffer.
 # elr = lr / (sqrt(square_avg [- grad_avg^2]) + eps).
+RMSPROP_STATE = 3
 RMSPROP_SLOTS = ("alpha", "eps", "weight_decay", "centered")
 rmsprop_init = zero_init
 
@@ -217,6 +229,7 @@ def rmsprop_coord(p, g, s0, s1, s2, c):
 
 # --- adadelta: torch.optim.Adadelta ---------------------------------------------
 # State: s0 = square_avg, s1 = acc_delta. elr = lr*sqrt(acc_delta+eps)/sqrt(square_avg+eps).
+ADADELTA_STATE = 2
 ADADELTA_SLOTS = ("rho", "eps", "weight_decay")
 adadelta_init = zero_init
 
@@ -242,6 +255,7 @@ def adadelta_coord(p, g, s0, s1, s2, c):
 # --- adam / amsgrad / adamw: torch.optim.Adam, torch.optim.AdamW ----------------
 # State: s0 = exp_avg, s1 = exp_avg_sq, s2 = max_exp_avg_sq (amsgrad).
 # elr = lr / (sqrt(v)/sqrt(1-beta2^t) + eps): the factor on m_hat = m/(1-beta1^t).
+ADAM_STATE = 3
 ADAM_SLOTS = ("beta1", "beta2", "eps", "weight_decay", "amsgrad", "decoupled")
 adam_init = zero_init
 
@@ -274,6 +288,7 @@ def adam_coord(p, g, s0, s1, s2, c):
 
 # --- adamax: torch.optim.Adamax -------------------------------------------------
 # State: s0 = exp_avg, s1 = exp_inf. elr = lr / exp_inf (the factor on m_hat).
+ADAMAX_STATE = 2
 ADAMAX_SLOTS = ("beta1", "beta2", "eps", "weight_decay")
 adamax_init = zero_init
 
@@ -298,6 +313,7 @@ def adamax_coord(p, g, s0, s1, s2, c):
 # State: s0 = exp_avg, s1 = exp_avg_sq, s2 = mu_product (the same in every
 # coordinate; kept per coordinate so the body stays coordinate-wise).
 # elr = lr / (sqrt(v/(1-beta2^t)) + eps).
+NADAM_STATE = 3
 NADAM_SLOTS = ("beta1", "beta2", "eps", "weight_decay", "momentum_decay", "decoupled_weight_decay")
 
 
@@ -336,6 +352,7 @@ def nadam_coord(p, g, s0, s1, s2, c):
 # --- radam: torch.optim.RAdam -----------------------------------------------------
 # State: s0 = exp_avg, s1 = exp_avg_sq. elr = lr * rect * sqrt(1-beta2^t)/(sqrt(v)+eps)
 # once rho_t > 5, else lr (the un-adapted step on m_hat).
+RADAM_STATE = 2
 RADAM_SLOTS = ("beta1", "beta2", "eps", "weight_decay", "decoupled_weight_decay")
 radam_init = zero_init
 
@@ -381,6 +398,7 @@ def radam_coord(p, g, s0, s1, s2, c):
 # --- yogi: optax.yogi (scale_by_yogi) ---------------------------------------------
 # State: s0 = mu, s1 = nu, both starting at initial_accumulator_value.
 # elr = lr / (sqrt(nu_hat) + eps).
+YOGI_STATE = 2
 YOGI_SLOTS = ("beta1", "beta2", "eps", "initial_accumulator_value")
 
 
@@ -409,6 +427,7 @@ def yogi_coord(p, g, s0, s1, s2, c):
 # --- adabelief: optax.adabelief (scale_by_belief) -----------------------------------
 # State: s0 = mu, s1 = nu (the "belief": EMA of (g - mu)^2 plus eps_root).
 # elr = lr / (sqrt(nu_hat) + eps).
+ADABELIEF_STATE = 2
 ADABELIEF_SLOTS = ("beta1", "beta2", "eps", "eps_root")
 adabelief_init = zero_init
 
@@ -433,6 +452,7 @@ def adabelief_coord(p, g, s0, s1, s2, c):
 
 # --- lion: optax.lion (scale_by_lion + add_decayed_weights) -------------------------
 # State: s0 = mu. elr = lr (the factor on sign(...)).
+LION_STATE = 1
 LION_SLOTS = ("beta1", "beta2", "weight_decay")
 lion_init = zero_init
 
@@ -453,6 +473,7 @@ def lion_coord(p, g, s0, s1, s2, c):
 
 # --- qhm: quasi-hyperbolic momentum (Ma & Yarats 2019) -------------------------------
 # buf = beta*buf + (1-beta)*g; x -= lr*((1-nu)*g + nu*buf). State: s0 = buf. elr = lr.
+QHM_STATE = 1
 QHM_SLOTS = ("nu",)
 qhm_init = zero_init
 
@@ -472,6 +493,7 @@ def qhm_coord(p, g, s0, s1, s2, c):
 # --- qhadam: QHAdam (Ma & Yarats 2019) ------------------------------------------------
 # x -= lr * ((1-nu1) g + nu1 m_hat) / (sqrt((1-nu2) g^2 + nu2 v_hat) + eps).
 # State: s0 = m, s1 = v. elr = lr / denominator.
+QHADAM_STATE = 2
 QHADAM_SLOTS = ("beta1", "beta2", "nu1", "nu2", "eps")
 qhadam_init = zero_init
 
@@ -496,6 +518,7 @@ def qhadam_coord(p, g, s0, s1, s2, c):
 # --- window_adam (McAllester, "Adam (simplified)") -----------------------------------
 # Running means with weight 1/min(t, N) instead of bias correction.
 # State: s0 = m, s1 = s. elr = lr / (sqrt(s) + eps).
+WINDOW_ADAM_STATE = 2
 WINDOW_ADAM_SLOTS = ("window_g", "window_s", "eps")
 window_adam_init = zero_init
 

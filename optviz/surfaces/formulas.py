@@ -15,7 +15,7 @@ from numba import njit
 
 from .. import _numba_env  # noqa: F401
 
-_jit = njit(cache=True, nogil=True, inline="always")
+_jit = njit(cache=True, nogil=True, inline="always", error_model="numpy")
 
 TWO_PI = 2.0 * math.pi
 

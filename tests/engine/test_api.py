@@ -10,13 +10,20 @@ import optviz
 from optviz.engine.noise import normal_table
 
 ADAM = optviz.Optimizer("adam", lr=0.01)
-SGD = optviz.Optimizer("sgd", lr=1e-3, momentum=0.9, nesterov=True,
-                       schedule=optviz.Schedule("cosine", T_max=300))
+SGD = optviz.Optimizer(
+    "sgd", lr=1e-3, momentum=0.9, nesterov=True, schedule=optviz.Schedule("cosine", T_max=300)
+)
 
 
 def test_issue_example_shapes_and_dtypes():
-    res = optviz.simulate("rosenbrock", [ADAM, SGD], starts=[(-1.5, 2.0), (1.2, -0.5)],
-                          steps=500, noise=None, backend="cpu")
+    res = optviz.simulate(
+        "rosenbrock",
+        [ADAM, SGD],
+        starts=[(-1.5, 2.0), (1.2, -0.5)],
+        steps=500,
+        noise=None,
+        backend="cpu",
+    )
     assert res.xy.shape == (2, 2, 501, 2) and res.xy.dtype == np.float64
     assert res.loss.shape == (2, 2, 501)
     assert res.grad.shape == (2, 2, 500, 2)
@@ -42,8 +49,13 @@ def test_grad_is_the_gradient_at_the_position_before_each_step():
 
 
 def test_effective_lr_reconstructs_the_sgd_and_adagrad_steps():
-    res = optviz.simulate("booth", [optviz.Optimizer("adagrad", lr=0.5)], starts=[(-8, -6)],
-                          steps=30, record_grads=True)
+    res = optviz.simulate(
+        "booth",
+        [optviz.Optimizer("adagrad", lr=0.5)],
+        starts=[(-8, -6)],
+        steps=30,
+        record_grads=True,
+    )
     step = res.xy[0, 0, 1:] - res.xy[0, 0, :-1]
     np.testing.assert_allclose(step, -res.effective_lr[0, 0] * res.grad[0, 0], rtol=1e-12)
 
@@ -76,8 +88,9 @@ def test_all_optimizers_run_together():
 
 
 def test_divergence_is_reported_and_later_positions_are_nan():
-    res = optviz.simulate("rosenbrock", [optviz.Optimizer("gd", lr=0.1)], starts=[(2.0, 2.0)],
-                          steps=100)
+    res = optviz.simulate(
+        "rosenbrock", [optviz.Optimizer("gd", lr=0.1)], starts=[(2.0, 2.0)], steps=100
+    )
     d = res.diverged[0, 0]
     assert 1 <= d < 100
     assert np.isfinite(res.xy[0, 0, :d]).all()
@@ -86,8 +99,10 @@ def test_divergence_is_reported_and_later_positions_are_nan():
 
 
 def test_divergence_never_raises_for_any_optimizer():
-    opts = [optviz.Optimizer(n, **({"lr": 1e6} if "lr" in optviz.OPTIMIZERS[n].defaults else {}))
-            for n in optviz.OPTIMIZER_NAMES]
+    opts = [
+        optviz.Optimizer(n, **({"lr": 1e6} if "lr" in optviz.OPTIMIZERS[n].defaults else {}))
+        for n in optviz.OPTIMIZER_NAMES
+    ]
     res = optviz.simulate("rosenbrock", opts, starts=[(1.9, -0.9)], steps=300)
     for o in range(len(opts)):
         d = res.diverged[o, 0]
@@ -122,8 +137,10 @@ def test_divergence_never_raises_for_any_optimizer():
         (lambda: optviz.simulate("booth", [ADAM], backend="tpu"), r"choose one of: cpu"),
         (lambda: optviz.simulate("booth", [ADAM], record="some"), r"full, final"),
         (lambda: optviz.simulate("booth", [ADAM], steps=5, record_every=6), r"\[1, steps\]"),
-        (lambda: optviz.simulate("booth", [ADAM], starts=np.zeros((10**6, 2)), steps=1000),
-         r"GiB; use record_every"),
+        (
+            lambda: optviz.simulate("booth", [ADAM], starts=np.zeros((10**6, 2)), steps=1000),
+            r"GiB; use record_every",
+        ),
     ],
 )
 def test_bad_arguments_raise_value_errors_naming_what_is_accepted(call, message):
@@ -133,17 +150,27 @@ def test_bad_arguments_raise_value_errors_naming_what_is_accepted(call, message)
 
 def test_defaults_follow_the_contract():
     assert optviz.Optimizer("sgd").params == {
-        "lr": 1e-3, "momentum": 0.0, "dampening": 0.0, "weight_decay": 0.0, "nesterov": False}
+        "lr": 1e-3,
+        "momentum": 0.0,
+        "dampening": 0.0,
+        "weight_decay": 0.0,
+        "nesterov": False,
+    }
     assert optviz.Optimizer("adamw").params["weight_decay"] == 1e-2
     assert optviz.Optimizer("amsgrad").params["amsgrad"] is True
     assert optviz.Optimizer("yogi").params == {
-        "lr": 1e-2, "betas": (0.9, 0.999), "eps": 1e-3, "initial_accumulator_value": 1e-6}
+        "lr": 1e-2,
+        "betas": (0.9, 0.999),
+        "eps": 1e-3,
+        "initial_accumulator_value": 1e-6,
+    }
     assert optviz.Optimizer("line_search").params["etas"] == (0.1, 0.5, 1.0, 2.0, 10.0)
 
 
 def test_optimizer_round_trips_through_dict_and_replace():
-    opt = optviz.Optimizer("sgd", lr=0.01, momentum=0.5, label="mine",
-                           schedule=optviz.Schedule("step", step_size=10))
+    opt = optviz.Optimizer(
+        "sgd", lr=0.01, momentum=0.5, label="mine", schedule=optviz.Schedule("step", step_size=10)
+    )
     assert optviz.Optimizer.from_dict(opt.to_dict()) == opt
     assert opt.replace(lr=0.1).params["lr"] == 0.1 and opt.replace(lr=0.1).label == "mine"
 
@@ -161,8 +188,13 @@ def test_noise_is_reproducible_bit_for_bit_and_depends_on_the_seed():
 def test_noise_is_gaussian_with_the_requested_std_scaled_by_batch_size():
     s = optviz.Surface.preset("ill_conditioned")
     for batch, expected in [(None, 2.0), (4, 1.0)]:
-        res = optviz.simulate(s, [optviz.Optimizer("gd", lr=0.0)], starts=[(1.0, 1.0)] * 50,
-                              steps=400, noise=optviz.Noise(std=2.0, seed=7, batch_size=batch))
+        res = optviz.simulate(
+            s,
+            [optviz.Optimizer("gd", lr=0.0)],
+            starts=[(1.0, 1.0)] * 50,
+            steps=400,
+            noise=optviz.Noise(std=2.0, seed=7, batch_size=batch),
+        )
         noise = res.grad - s.grad(1.0, 1.0)
         assert abs(noise.mean()) < 0.05 * expected
         assert noise.std() == pytest.approx(expected, rel=0.03)
@@ -171,9 +203,13 @@ def test_noise_is_gaussian_with_the_requested_std_scaled_by_batch_size():
 
 
 def test_noise_is_keyed_by_start_and_shared_by_all_optimizers_from_it():
-    res = optviz.simulate("ill_conditioned", [optviz.Optimizer("gd", lr=0.0)] * 2,
-                          starts=[(1.0, 1.0), (1.0, 1.0)], steps=20,
-                          noise=optviz.Noise(std=1.0, seed=5))
+    res = optviz.simulate(
+        "ill_conditioned",
+        [optviz.Optimizer("gd", lr=0.0)] * 2,
+        starts=[(1.0, 1.0), (1.0, 1.0)],
+        steps=20,
+        noise=optviz.Noise(std=1.0, seed=5),
+    )
     g = res.grad - optviz.Surface.preset("ill_conditioned").grad(1.0, 1.0)
     np.testing.assert_array_equal(g[0], g[1])  # same start index, other optimizer
     assert not np.array_equal(g[0, 0], g[0, 1])  # other start index
@@ -213,13 +249,30 @@ def test_final_record_keeps_final_state_hits_and_divergence():
 
 def test_final_record_memory_is_bounded_for_a_huge_swarm():
     """10^5 starts x 12 optimizers: memory does not depend on steps, so 10 steps show it."""
-    names = ["sgd", "momentum", "nag", "adagrad", "rmsprop", "adadelta", "adam", "amsgrad",
-             "adamw", "nadam", "radam", "yogi"]
+    names = [
+        "sgd",
+        "momentum",
+        "nag",
+        "adagrad",
+        "rmsprop",
+        "adadelta",
+        "adam",
+        "amsgrad",
+        "adamw",
+        "nadam",
+        "radam",
+        "yogi",
+    ]
     starts = np.random.default_rng(0).uniform(-2, 2, (100_000, 2))
     tracemalloc.start()
     try:
-        optviz.simulate("rosenbrock", [optviz.Optimizer(n) for n in names], starts=starts,
-                        steps=10, record="final")
+        optviz.simulate(
+            "rosenbrock",
+            [optviz.Optimizer(n) for n in names],
+            starts=starts,
+            steps=10,
+            record="final",
+        )
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -231,8 +284,9 @@ def test_progress_is_reported_and_the_result_is_unchanged(monkeypatch):
     import optviz.engine.run as run
 
     monkeypatch.setattr(run, "CHUNK_WORK", 1000)
-    spec = optviz.RunSpec.build("rosenbrock", [ADAM, SGD], [(-1.5, 2.0)] * 4, steps=1000,
-                                record_every=3)
+    spec = optviz.RunSpec.build(
+        "rosenbrock", [ADAM, SGD], [(-1.5, 2.0)] * 4, steps=1000, record_every=3
+    )
     seen = []
     chunked = optviz.execute(spec, progress=lambda done, total: seen.append((done, total)))
     whole = optviz.execute(spec)

@@ -1,0 +1,1 @@
+"""Benchmarks: ``python -m optviz.bench`` (see ``__main__``)."""
