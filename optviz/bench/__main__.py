@@ -33,6 +33,7 @@ def _median_seconds(contenders: dict, repeats: int) -> dict[str, float]:
     times: dict[str, list[float]] = {name: [] for name in contenders}
     for _ in range(repeats):
         for name, fn in contenders.items():
+            time.sleep(0.3)  # let the previous contender's worker threads go idle
             began = time.perf_counter()
             fn()
             times[name].append(time.perf_counter() - began)
@@ -55,7 +56,12 @@ def engine_table(repeats: int) -> dict[str, float]:
     }
     have = peers.available()
     if "torch" in have:
-        contenders["torch.optim.Adam"] = lambda: peers.torch_optim(starts, STEPS, LR)
+        contenders["torch.optim.Adam (closed-form grad)"] = lambda: peers.torch_optim(
+            starts, STEPS, LR
+        )
+        contenders["torch.optim.Adam (autograd)"] = lambda: peers.torch_optim_autograd(
+            starts, STEPS, LR
+        )
     if "jax" in have and "optax" in have:
         contenders["optax.adam (jit + lax.scan)"] = peers.optax_jit(starts, STEPS, LR)
     return {name: work / sec for name, sec in _median_seconds(contenders, repeats).items()}
@@ -139,9 +145,9 @@ def main(argv: list[str] | None = None) -> int:
 
     rates = engine_table(args.repeats)
     engine = rates["optviz engine"]
-    print(f"{'contender':36s} {'M steps/s':>10s} {'engine speed-up':>16s}")
+    print(f"{'contender':38s} {'M steps/s':>10s} {'engine speed-up':>16s}")
     for name, rate in rates.items():
-        print(f"{name:36s} {rate / 1e6:10.1f} {engine / rate:15.2f}x")
+        print(f"{name:38s} {rate / 1e6:10.1f} {engine / rate:15.2f}x")
 
     mixed, ratio = mixed_ratio(args.repeats)
     print(

@@ -99,6 +99,24 @@ def torch_optim(starts: np.ndarray, steps: int, lr: float):
     return out
 
 
+def torch_optim_autograd(starts: np.ndarray, steps: int, lr: float):
+    """torch.optim.Adam as users write it: loss.sum().backward() every step."""
+    import torch
+
+    p = torch.tensor(starts, dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.Adam([p], lr=lr, betas=(B1, B2), eps=EPS)
+    out = torch.empty((steps + 1,) + tuple(p.shape), dtype=torch.float64)
+    out[0] = p.detach()
+    for t in range(1, steps + 1):
+        opt.zero_grad()
+        x, y = p[:, 0], p[:, 1]
+        ((1.0 - x) ** 2 + 100.0 * (y - x * x) ** 2).sum().backward()
+        opt.step()
+        with torch.no_grad():
+            out[t] = p
+    return out
+
+
 def optax_jit(starts: np.ndarray, steps: int, lr: float):
     """optax.adam under jax.jit with lax.scan over the steps (float64)."""
     import jax
