@@ -1,0 +1,178 @@
+"""The surface pane: heat map, contours, minima, start markers and trajectories."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui
+
+from optviz.surfaces.surface import Surface
+
+GRID = 300  # heat-map resolution per axis
+N_CONTOURS = 12
+
+
+def display_values(surface: Surface, z: np.ndarray) -> tuple[np.ndarray, str]:
+    """The heat map's values and their label: log10(f - f_min + eps) on log surfaces."""
+    if not surface.log_scale:
+        return z, "f"
+    floor = surface.f_min if surface.f_min is not None else float(np.nanmin(z))
+    shifted = z - floor
+    positive = shifted[shifted > 0]
+    eps = float(positive.min()) if positive.size else 1e-12
+    return np.log10(np.maximum(shifted, 0.0) + eps), "log₁₀(f − f_min)"
+
+
+class SurfacePane(pg.GraphicsLayoutWidget):
+    """A loss surface with the optimizers' paths up to the current frame.
+
+    Signals: ``start_moved(index, x, y)`` while a start marker is dragged,
+    ``start_set(x, y)`` on a click (one start there), ``start_added(x, y)`` on a
+    shift-click.
+    """
+
+    start_moved = QtCore.Signal(int, float, float)
+    start_set = QtCore.Signal(float, float)
+    start_added = QtCore.Signal(float, float)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setMinimumSize(360, 320)
+        self.plot = self.addPlot()
+        self.plot.setAspectLocked(False)
+        self.plot.showGrid(x=False, y=False)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.plot.addItem(self.image)
+        self.colorbar = pg.ColorBarItem(
+            colorMap=pg.colormap.get("viridis"), width=12, interactive=False
+        )
+        self.colorbar.setImageItem(self.image, insert_in=self.plot)
+        self.contours: list[pg.IsocurveItem] = []
+        for _ in range(N_CONTOURS):
+            iso = pg.IsocurveItem(pen=pg.mkPen((255, 255, 255, 70), width=1))
+            iso.setParentItem(self.image)
+            self.contours.append(iso)
+        self.minima = pg.ScatterPlotItem(
+            symbol="star", size=16, brush=pg.mkBrush("w"), pen=pg.mkPen("k")
+        )
+        self.plot.addItem(self.minima)
+        self.paths: list[pg.PlotCurveItem] = []
+        self.heads = pg.ScatterPlotItem(size=11, pen=pg.mkPen("w", width=1.5))
+        self.heads.setZValue(20)
+        self.plot.addItem(self.heads)
+        self.targets: list[pg.TargetItem] = []
+        self._xy: np.ndarray | None = None  # float64[O, S, T+1, 2]
+        self._colors: list[str] = []
+        self._moving = False
+        self.plot.scene().sigMouseClicked.connect(self._on_click)
+
+    # --- surface -------------------------------------------------------------------
+    def set_surface(self, surface: Surface, view) -> None:
+        (x0, x1), (y0, y1) = view
+        _, _, z = surface.grid(GRID, GRID, view)
+        values, label = display_values(surface, z)
+        finite = values[np.isfinite(values)]
+        lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+        hi = hi if hi > lo else lo + 1.0
+        self.image.setImage(values, autoLevels=False, levels=(lo, hi))
+        self.image.setRect(QtCore.QRectF(x0, y0, x1 - x0, y1 - y0))
+        self.colorbar.setLevels((lo, hi))
+        self.colorbar.axis.setLabel(label)
+        levels = np.quantile(finite, np.linspace(0.03, 0.97, N_CONTOURS)) if finite.size else []
+        for iso, level in zip(self.contours, levels):
+            iso.setData(values.T)  # IsocurveItem reads [x, y] like a col-major image
+            iso.setLevel(float(level))
+        m = surface.minima_array
+        self.minima.setData(m[:, 0], m[:, 1])
+        self.plot.setLabel("bottom", surface.axis_labels[0])
+        self.plot.setLabel("left", surface.axis_labels[1])
+        self.plot.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
+        self.plot.setTitle(f"{surface.title}: {surface.formula}", size="9pt")
+
+    def view_range(self):
+        (x0, x1), (y0, y1) = self.plot.viewRange()
+        return (x0, x1), (y0, y1)
+
+    # --- starts ----------------------------------------------------------------------
+    def set_starts(self, starts) -> None:
+        """Show one draggable marker per start (reusing the existing ones)."""
+        self._moving = True
+        try:
+            while len(self.targets) < len(starts):
+                target = pg.TargetItem(
+                    size=15, movable=True, pen=pg.mkPen("w", width=2), symbol="crosshair"
+                )
+                target.setZValue(30)
+                index = len(self.targets)
+                target.sigPositionChanged.connect(lambda t, i=index: self._on_target_moved(i, t))
+                self.plot.addItem(target)
+                self.targets.append(target)
+            while len(self.targets) > len(starts):
+                self.plot.removeItem(self.targets.pop())
+            for target, (x, y) in zip(self.targets, starts):
+                target.setPos(x, y)
+        finally:
+            self._moving = False
+
+    def _on_target_moved(self, index: int, target: pg.TargetItem) -> None:
+        if not self._moving:
+            pos = target.pos()
+            self.start_moved.emit(index, float(pos.x()), float(pos.y()))
+
+    def _on_click(self, event) -> None:
+        if event.button() != QtCore.Qt.MouseButton.LeftButton or event.double():
+            return
+        vb = self.plot.vb
+        if not vb.sceneBoundingRect().contains(event.scenePos()):
+            return
+        p = vb.mapSceneToView(event.scenePos())
+        if event.modifiers() & QtCore.Qt.KeyboardModifier.ShiftModifier:
+            self.start_added.emit(float(p.x()), float(p.y()))
+        else:
+            self.start_set.emit(float(p.x()), float(p.y()))
+
+    # --- trajectories --------------------------------------------------------------------
+    def set_paths(self, xy: np.ndarray | None, colors: list[str]) -> None:
+        """New trajectories, float64[O, S, T+1, 2] (or None), one colour per optimizer."""
+        self._xy = xy
+        self._colors = list(colors)
+        n = 0 if xy is None else xy.shape[0]
+        while len(self.paths) < n:
+            curve = pg.PlotCurveItem(connect="finite", skipFiniteCheck=True)
+            curve.setZValue(10)
+            self.plot.addItem(curve)
+            self.paths.append(curve)
+        for i, curve in enumerate(self.paths):
+            if i < n:
+                curve.setPen(pg.mkPen(colors[i], width=2))
+                curve.show()
+            else:
+                curve.setData([], [])
+                curve.hide()
+
+    def set_frame(self, frame: int) -> None:
+        """Draw every path up to step ``frame`` and a head at that step."""
+        xy = self._xy
+        if xy is None:
+            self.heads.setData([], [])
+            return
+        frame = min(frame, xy.shape[2] - 1)
+        n_starts = xy.shape[1]
+        head_x, head_y, brushes = [], [], []
+        for o in range(xy.shape[0]):
+            seg = xy[o, :, : frame + 1]  # [S, f+1, 2]
+            if n_starts == 1:
+                px, py = seg[0, :, 0], seg[0, :, 1]
+            else:  # NaN rows separate the starts within one curve
+                pad = np.full((n_starts, 1, 2), np.nan)
+                flat = np.concatenate([seg, pad], axis=1).reshape(-1, 2)
+                px, py = flat[:, 0], flat[:, 1]
+            self.paths[o].setData(px, py)
+            head = xy[o, :, frame]
+            head_x.extend(head[:, 0])
+            head_y.extend(head[:, 1])
+            brushes.extend([pg.mkBrush(self._colors[o])] * n_starts)
+        self.heads.setData(head_x, head_y, brush=brushes)
+
+    def grab_image(self) -> QtGui.QImage:
+        return self.grab().toImage()

@@ -1,0 +1,140 @@
+"""Small editor widgets: scientific spin box, log-scale slider + spin box, unit slider."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+
+class SciSpinBox(QtWidgets.QDoubleSpinBox):
+    """A spin box that shows values like 1e-08 and steps multiplicatively (x10^0.1)."""
+
+    def __init__(self, low: float = 0.0, high: float = 1e6, parent=None) -> None:
+        super().__init__(parent)
+        self.setDecimals(20)  # text is formatted by textFromValue, not by decimals
+        self.setRange(low, high)
+        self.setKeyboardTracking(False)
+
+    def textFromValue(self, value: float) -> str:  # noqa: N802 (Qt override)
+        return f"{value:.4g}"
+
+    def valueFromText(self, text: str) -> float:  # noqa: N802
+        try:
+            return float(text)
+        except ValueError:
+            return self.value()
+
+    def validate(self, text: str, pos: int):
+        try:
+            float(text)
+            state = QtGui.QValidator.State.Acceptable
+        except ValueError:
+            state = QtGui.QValidator.State.Intermediate
+        return state, text, pos
+
+    def stepBy(self, steps: int) -> None:  # noqa: N802
+        v = self.value()
+        if v <= 0:
+            self.setValue(1e-4 if steps > 0 else 0.0)
+        else:
+            self.setValue(v * 10 ** (0.1 * steps))
+
+
+class LogEdit(QtWidgets.QWidget):
+    """A log-scale slider with a spin box, for learning rates and epsilons."""
+
+    value_changed = QtCore.Signal(float)
+    TICKS = 1000
+
+    def __init__(self, value: float, log_low: float, log_high: float, parent=None) -> None:
+        super().__init__(parent)
+        self._log_low, self._log_high = log_low, log_high
+        self.slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
+        self.slider.setRange(0, self.TICKS)
+        self.spin = SciSpinBox(0.0, 10**log_high)
+        self.spin.setMinimumWidth(90)
+        layout = QtWidgets.QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.slider, 1)
+        layout.addWidget(self.spin)
+        self.set_value(value)
+        self.slider.valueChanged.connect(self._on_slider)
+        self.spin.valueChanged.connect(self._on_spin)
+
+    def value(self) -> float:
+        return self.spin.value()
+
+    def set_value(self, value: float) -> None:
+        blockers = (QtCore.QSignalBlocker(self.slider), QtCore.QSignalBlocker(self.spin))
+        self.spin.setValue(value)
+        self.slider.setValue(self._to_tick(value))
+        del blockers
+
+    def _to_tick(self, value: float) -> int:
+        if value <= 0:
+            return 0
+        frac = (math.log10(value) - self._log_low) / (self._log_high - self._log_low)
+        return round(min(1.0, max(0.0, frac)) * self.TICKS)
+
+    def _on_slider(self, tick: int) -> None:
+        value = 10 ** (self._log_low + (self._log_high - self._log_low) * tick / self.TICKS)
+        value = float(f"{value:.3g}")
+        with QtCore.QSignalBlocker(self.spin):
+            self.spin.setValue(value)
+        self.value_changed.emit(value)
+
+    def _on_spin(self, value: float) -> None:
+        with QtCore.QSignalBlocker(self.slider):
+            self.slider.setValue(self._to_tick(value))
+        self.value_changed.emit(value)
+
+
+class UnitEdit(QtWidgets.QWidget):
+    """A slider over [0, high] with a spin box, for betas, momentum and decay rates."""
+
+    value_changed = QtCore.Signal(float)
+    TICKS = 1000
+
+    def __init__(self, value: float, high: float = 0.9999, parent=None) -> None:
+        super().__init__(parent)
+        self._high = high
+        self.slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
+        self.slider.setRange(0, self.TICKS)
+        self.spin = QtWidgets.QDoubleSpinBox()
+        self.spin.setDecimals(4)
+        self.spin.setRange(0.0, high)
+        self.spin.setSingleStep(0.01)
+        self.spin.setKeyboardTracking(False)
+        layout = QtWidgets.QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.slider, 1)
+        layout.addWidget(self.spin)
+        self.set_value(value)
+        self.slider.valueChanged.connect(self._on_slider)
+        self.spin.valueChanged.connect(self._on_spin)
+
+    def value(self) -> float:
+        return self.spin.value()
+
+    def set_value(self, value: float) -> None:
+        with QtCore.QSignalBlocker(self.slider), QtCore.QSignalBlocker(self.spin):
+            self.spin.setValue(value)
+            self.slider.setValue(round(value / self._high * self.TICKS))
+
+    def _on_slider(self, tick: int) -> None:
+        value = round(tick / self.TICKS * self._high, 4)
+        with QtCore.QSignalBlocker(self.spin):
+            self.spin.setValue(value)
+        self.value_changed.emit(value)
+
+    def _on_spin(self, value: float) -> None:
+        with QtCore.QSignalBlocker(self.slider):
+            self.slider.setValue(round(value / self._high * self.TICKS))
+        self.value_changed.emit(value)
+
+
+def color_icon(color: str, size: int = 14) -> QtGui.QIcon:
+    pixmap = QtGui.QPixmap(size, size)
+    pixmap.fill(QtGui.QColor(color))
+    return QtGui.QIcon(pixmap)
