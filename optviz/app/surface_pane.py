@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore, QtGui
+from PySide6 import QtCore, QtGui, QtWidgets
 
+from optviz.display import visible_points
 from optviz.surfaces.surface import Surface
 
-GRID = 300  # heat-map resolution per axis
+#: Static items are rendered once into a pixmap and blitted while paths animate.
+_CACHED = QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache
+#: Path points closer than this (in pixels) to the previous drawn one are not drawn.
+PIXEL_TOLERANCE = 0.5
+#: Paths are drawn 2 px wide up to this many drawn points in all, 1 px beyond: Qt draws
+#: 1 px lines on a fast path, 2 px ones through its stroker at twice the cost per frame.
+THICK_PATH_POINTS = 20_000
+
+GRID = 400  # heat-map resolution per axis
 N_CONTOURS = 12
+#: Contours are traced on every CONTOUR_STRIDE-th sample: pyqtgraph's isocurve is pure
+#: NumPy and takes ~0.1 s per level at 400 x 400; at 134 x 134 the lines look the same.
+CONTOUR_STRIDE = 3
 
 
 def display_values(surface: Surface, z: np.ndarray) -> tuple[np.ndarray, str]:
@@ -42,6 +54,7 @@ class SurfacePane(pg.GraphicsLayoutWidget):
         self.plot.setAspectLocked(False)
         self.plot.showGrid(x=False, y=False)
         self.image = pg.ImageItem(axisOrder="row-major")
+        self.image.setCacheMode(_CACHED)
         self.plot.addItem(self.image)
         self.colorbar = pg.ColorBarItem(
             colorMap=pg.colormap.get("viridis"), width=12, interactive=False
@@ -50,6 +63,7 @@ class SurfacePane(pg.GraphicsLayoutWidget):
         self.contours: list[pg.IsocurveItem] = []
         for _ in range(N_CONTOURS):
             iso = pg.IsocurveItem(pen=pg.mkPen((255, 255, 255, 70), width=1))
+            iso.setCacheMode(_CACHED)
             iso.setParentItem(self.image)
             self.contours.append(iso)
         self.minima = pg.ScatterPlotItem(
@@ -63,8 +77,12 @@ class SurfacePane(pg.GraphicsLayoutWidget):
         self.targets: list[pg.TargetItem] = []
         self._xy: np.ndarray | None = None  # float64[O, S, T+1, 2]
         self._colors: list[str] = []
+        self._head_brushes: list = []  # reused, so symbols are not re-rendered per frame
+        self._keep: list[list[np.ndarray]] = []  # [optimizer][start] -> drawn point indices
+        self._frame = 0
         self._moving = False
         self.plot.scene().sigMouseClicked.connect(self._on_click)
+        self.plot.vb.sigRangeChanged.connect(self._on_range_changed)
 
     # --- surface -------------------------------------------------------------------
     def set_surface(self, surface: Surface, view) -> None:
@@ -79,9 +97,11 @@ class SurfacePane(pg.GraphicsLayoutWidget):
         self.colorbar.setLevels((lo, hi))
         self.colorbar.axis.setLabel(label)
         levels = np.quantile(finite, np.linspace(0.03, 0.97, N_CONTOURS)) if finite.size else []
+        coarse = values[::CONTOUR_STRIDE, ::CONTOUR_STRIDE].T  # [x, y], like a col-major image
         for iso, level in zip(self.contours, levels):
-            iso.setData(values.T)  # IsocurveItem reads [x, y] like a col-major image
-            iso.setLevel(float(level))
+            iso.setData(coarse, level=float(level))
+            # Isocurve coordinates are sample indices: scale them back to image pixels.
+            iso.setTransform(QtGui.QTransform.fromScale(CONTOUR_STRIDE, CONTOUR_STRIDE))
         m = surface.minima_array
         self.minima.setData(m[:, 0], m[:, 1])
         self.plot.setLabel("bottom", surface.axis_labels[0])
@@ -135,44 +155,69 @@ class SurfacePane(pg.GraphicsLayoutWidget):
     def set_paths(self, xy: np.ndarray | None, colors: list[str]) -> None:
         """New trajectories, float64[O, S, T+1, 2] (or None), one colour per optimizer."""
         self._xy = xy
+        if (
+            list(colors) != self._colors
+            or xy is None
+            or len(self._head_brushes) != (xy.shape[0] * xy.shape[1])
+        ):
+            per_start = 1 if xy is None else xy.shape[1]
+            self._head_brushes = [pg.mkBrush(c) for c in colors for _ in range(per_start)]
         self._colors = list(colors)
+        self._thin()
         n = 0 if xy is None else xy.shape[0]
         while len(self.paths) < n:
             curve = pg.PlotCurveItem(connect="finite", skipFiniteCheck=True)
             curve.setZValue(10)
             self.plot.addItem(curve)
             self.paths.append(curve)
+        drawn = sum(len(k) for per_start in self._keep for k in per_start)
+        width = 2 if drawn <= THICK_PATH_POINTS else 1
         for i, curve in enumerate(self.paths):
             if i < n:
-                curve.setPen(pg.mkPen(colors[i], width=2))
+                curve.setPen(pg.mkPen(colors[i], width=width))
                 curve.show()
             else:
                 curve.setData([], [])
                 curve.hide()
 
+    def _thin(self) -> None:
+        """Choose the points worth drawing at the current zoom (about half a pixel apart)."""
+        xy = self._xy
+        self._keep = []
+        if xy is None:
+            return
+        (x0, x1), (y0, y1) = self.plot.vb.viewRange()
+        width = max(self.plot.vb.width(), 1.0)
+        height = max(self.plot.vb.height(), 1.0)
+        tol = (PIXEL_TOLERANCE * (x1 - x0) / width, PIXEL_TOLERANCE * (y1 - y0) / height)
+        self._keep = [
+            [visible_points(xy[o, s], tol) for s in range(xy.shape[1])] for o in range(xy.shape[0])
+        ]
+
+    def _on_range_changed(self, *_) -> None:
+        if self._xy is not None:
+            self._thin()
+            self.set_frame(self._frame)
+
     def set_frame(self, frame: int) -> None:
         """Draw every path up to step ``frame`` and a head at that step."""
         xy = self._xy
+        self._frame = frame
         if xy is None:
             self.heads.setData([], [])
             return
         frame = min(frame, xy.shape[2] - 1)
-        n_starts = xy.shape[1]
-        head_x, head_y, brushes = [], [], []
         for o in range(xy.shape[0]):
-            seg = xy[o, :, : frame + 1]  # [S, f+1, 2]
-            if n_starts == 1:
-                px, py = seg[0, :, 0], seg[0, :, 1]
-            else:  # NaN rows separate the starts within one curve
-                pad = np.full((n_starts, 1, 2), np.nan)
-                flat = np.concatenate([seg, pad], axis=1).reshape(-1, 2)
-                px, py = flat[:, 0], flat[:, 1]
-            self.paths[o].setData(px, py)
-            head = xy[o, :, frame]
-            head_x.extend(head[:, 0])
-            head_y.extend(head[:, 1])
-            brushes.extend([pg.mkBrush(self._colors[o])] * n_starts)
-        self.heads.setData(head_x, head_y, brush=brushes)
+            pieces = []
+            for s, keep in enumerate(self._keep[o]):
+                drawn = keep[: np.searchsorted(keep, frame, side="right")]
+                pieces.append(xy[o, s, drawn])
+                pieces.append(xy[o, s, frame : frame + 1])  # the head, exactly
+                pieces.append(np.full((1, 2), np.nan))  # separates the starts
+            flat = np.concatenate(pieces[:-1])
+            self.paths[o].setData(flat[:, 0], flat[:, 1])
+        heads = xy[:, :, frame].reshape(-1, 2)
+        self.heads.setData(heads[:, 0], heads[:, 1], brush=self._head_brushes)
 
     def grab_image(self) -> QtGui.QImage:
         return self.grab().toImage()

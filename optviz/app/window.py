@@ -34,6 +34,10 @@ log = logging.getLogger("optviz")
 
 #: Runs longer than this show the progress bar and the cancel button.
 PROGRESS_AFTER_S = 0.3
+#: While the start is dragged, the metric panes (the slowest to paint) follow this long
+#: after the last move; the trajectories redraw on every move.
+METRICS_DRAG_DELAY_MS = 100
+PIXMAP_CACHE_KB = 256 * 1024
 
 SHORTCUTS = (
     ("Space", "Play / pause"),
@@ -69,12 +73,21 @@ class MainWindow(QtWidgets.QMainWindow):
         self.setWindowTitle("optviz")
         self.setWindowIcon(QtGui.QIcon(str(icon_svg())))
         self.settings = settings or QtCore.QSettings()
+        # Static items (heat map, contours, metric curves) are cached as pixmaps so that
+        # playback only repaints what moves; Qt's default 10 MB cache holds too few.
+        if QtGui.QPixmapCache.cacheLimit() < PIXMAP_CACHE_KB:
+            QtGui.QPixmapCache.setCacheLimit(PIXMAP_CACHE_KB)
         self.path: Path | None = None
         self.result: Result | None = None
         self._colors: list[str] = []
         self._run_began = 0.0
         self._pending: dict[int, list[str]] = {}
         self.controller = SimulationController(self)
+        self._dragging = False
+        self._metrics_timer = QtCore.QTimer(self)
+        self._metrics_timer.setSingleShot(True)
+        self._metrics_timer.setInterval(METRICS_DRAG_DELAY_MS)
+        self._metrics_timer.timeout.connect(self._draw_metrics)
 
         self.surface_pane = SurfacePane()
         self.metrics_pane = MetricsPane()
@@ -307,6 +320,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if index < len(starts):
             starts[index] = (x, y)
             self.scene = replace(self.scene, starts=tuple(starts))
+            self._dragging = True
             self._request_run()
 
     def _on_entries_changed(self, entries) -> None:
@@ -381,10 +395,19 @@ class MainWindow(QtWidgets.QMainWindow):
         self.result = result
         self._colors = colors
         self.surface_pane.set_paths(result.xy if result is not None else None, colors)
-        self.metrics_pane.set_result(result, colors, self.scene.surface.f_min)
+        if self._dragging:
+            self._dragging = False
+            self._metrics_timer.start()
+        else:
+            self._draw_metrics()
         self.playback.set_steps(result.steps if result is not None else 0)
         self._on_frame(self.playback.frame)
         self.result_shown.emit(result)
+
+    def _draw_metrics(self) -> None:
+        self._metrics_timer.stop()
+        self.metrics_pane.set_result(self.result, self._colors, self.scene.surface.f_min)
+        self.metrics_pane.set_frame(self.playback.frame)
 
     def _on_frame(self, frame: int) -> None:
         self.surface_pane.set_frame(frame)

@@ -123,7 +123,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--skip-swarm", action="store_true", help="skip the 1.2e9-step record='final' memory run"
     )
+    parser.add_argument(
+        "suite",
+        nargs="?",
+        default="engine",
+        choices=("engine", "app"),
+        help="engine (default) or app (start-up, drag, playback)",
+    )
     args = parser.parse_args(argv)
+    if args.suite == "app":
+        from optviz.app.bench import main as app_main
+
+        return app_main()
     if args.repeats < 1:
         parser.error("--repeats must be >= 1")
 

@@ -40,13 +40,9 @@ SURFACE_IDS = {
 
 
 @_jit
-def grad_block(code, sp, X, G, lo, hi):
-    """G[:, lo:hi] = gradient of surface ``code`` at X[:, lo:hi]."""
-    n = hi - lo
-    x0 = X[0, lo:hi]
-    x1 = X[1, lo:hi]
-    g0 = G[0, lo:hi]
-    g1 = G[1, lo:hi]
+def grad_block(code, sp, x0, x1, g0, g1):
+    """(g0, g1) = gradient of surface ``code`` at (x0, x1)."""
+    n = x0.shape[0]
     if code == 0:  # rosenbrock
         for r in range(n):
             g0[r], g1[r] = F.rosenbrock_grad(x0[r], x1[r], sp)
@@ -98,12 +94,9 @@ def grad_block(code, sp, X, G, lo, hi):
 
 
 @_jit
-def loss_block(code, sp, X, L, lo, hi):
-    """L[lo:hi] = loss of surface ``code`` at X[:, lo:hi]."""
-    n = hi - lo
-    x0 = X[0, lo:hi]
-    x1 = X[1, lo:hi]
-    loss = L[lo:hi]
+def loss_block(code, sp, x0, x1, loss):
+    """loss = surface ``code`` at (x0, x1)."""
+    n = x0.shape[0]
     if code == 0:  # rosenbrock
         for r in range(n):
             loss[r] = F.rosenbrock(x0[r], x1[r], sp)
@@ -230,19 +223,9 @@ def init_block(code, hp, S, lo, hi):
 
 
 @_jit
-def lookahead_block(code, hp, lr, mom, t, X, S, Q, lo, hi):
-    """Write the gradient evaluation points to Q; False if they are X itself."""
-    x0 = X[0, lo:hi]
-    x1 = X[1, lo:hi]
-    n = hi - lo
-    s00 = S[0, 0, lo:hi]
-    s10 = S[1, 0, lo:hi]
-    s20 = S[2, 0, lo:hi]
-    s01 = S[0, 1, lo:hi]
-    s11 = S[1, 1, lo:hi]
-    s21 = S[2, 1, lo:hi]
-    q0 = Q[0, lo:hi]
-    q1 = Q[1, lo:hi]
+def lookahead_block(code, hp, lr, mom, t, x0, x1, s00, s10, s20, s01, s11, s21, q0, q1):
+    """Write the gradient evaluation points to (q0, q1); False if they are x."""
+    n = x0.shape[0]
     if code == 3:  # nag
         c = R.nag_consts(hp, lr, mom, t)
         for r in range(n):
@@ -254,21 +237,10 @@ def lookahead_block(code, hp, lr, mom, t, X, S, Q, lo, hi):
 
 
 @_jit
-def update_block(code, hp, lr, mom, t, X, G, S, E, lo, hi, want_elr):
-    """One coordinate-wise optimizer step of trajectories lo:hi (in place)."""
-    x0 = X[0, lo:hi]
-    x1 = X[1, lo:hi]
-    n = hi - lo
-    s00 = S[0, 0, lo:hi]
-    s10 = S[1, 0, lo:hi]
-    s20 = S[2, 0, lo:hi]
-    s01 = S[0, 1, lo:hi]
-    s11 = S[1, 1, lo:hi]
-    s21 = S[2, 1, lo:hi]
-    g0 = G[0, lo:hi]
-    g1 = G[1, lo:hi]
-    e0 = E[0, lo:hi]
-    e1 = E[1, lo:hi]
+def update_block(code, hp, lr, mom, t, x0, x1, g0, g1, s00, s10, s20, s01, s11, s21, e0, e1,
+                 want_elr):
+    """One coordinate-wise optimizer step of a block (in place)."""
+    n = x0.shape[0]
     if code == 0:  # gd
         c = R.gd_consts(hp, lr, mom, t)
         if want_elr:
@@ -514,21 +486,29 @@ def update_block(code, hp, lr, mom, t, X, G, S, E, lo, hi, want_elr):
 @_jit
 def advance_block(sid, sp, code, hp, lr_row, mom_row, first_start, seed, noise_std,
                   t_begin, t_end, every, tol2, minima,
-                  X, S, G, Q, E, C, L, B, lo, hi,
+                  X, S, G, Q, E, C, L, B, lo, hi, plo,
                   divs, hits, xy_out, grad_out, elr_out, record_xy, record_extra):
-    """Advance trajectories lo:hi of one configuration from step t_begin to t_end.
+    """Advance runs lo:hi of one configuration from step t_begin to t_end.
 
-    Time loop outside, trajectories inside: each pass is a tight loop over contiguous
-    slices, which LLVM vectorises and the CPU pipelines.
+    Working arrays (X, S, ..., divs, hits) are indexed from ``plo``, the block's
+    cache-line-aligned offset (so two threads never write the same cache line); the
+    outputs by the run index lo:hi. Time loop outside, runs inside: each pass is a
+    tight loop over contiguous views, made once here, which LLVM vectorises.
     """
     n = hi - lo
+    phi = plo + n
     n_minima = minima.shape[0]
-    x0 = X[0, lo:hi]
-    x1 = X[1, lo:hi]
-    g0 = G[0, lo:hi]
-    g1 = G[1, lo:hi]
-    dv = divs[lo:hi]
-    ht = hits[lo:hi]
+    x0, x1 = X[0, plo:phi], X[1, plo:phi]
+    g0, g1 = G[0, plo:phi], G[1, plo:phi]
+    q0, q1 = Q[0, plo:phi], Q[1, plo:phi]
+    e0, e1 = E[0, plo:phi], E[1, plo:phi]
+    c0, c1 = C[0, plo:phi], C[1, plo:phi]
+    s00, s10, s20 = S[0, 0, plo:phi], S[1, 0, plo:phi], S[2, 0, plo:phi]
+    s01, s11, s21 = S[0, 1, plo:phi], S[1, 1, plo:phi], S[2, 1, plo:phi]
+    loss = L[plo:phi]
+    best = B[plo:phi]
+    dv = divs[plo:phi]
+    ht = hits[plo:phi]
     if t_begin == 0 and record_xy:
         # Written here rather than by the caller so that first-touch page zeroing of
         # the fresh output happens in the worker threads, in parallel.
@@ -538,19 +518,20 @@ def advance_block(sid, sp, code, hp, lr_row, mom_row, first_start, seed, noise_s
     for t in range(t_begin + 1, t_end + 1):
         lr = lr_row[t - 1]
         mom = mom_row[t - 1]
-        if lookahead_block(code, hp, lr, mom, t, X, S, Q, lo, hi):
-            grad_block(sid, sp, Q, G, lo, hi)
+        if lookahead_block(code, hp, lr, mom, t, x0, x1, s00, s10, s20, s01, s11, s21, q0, q1):
+            grad_block(sid, sp, q0, q1, g0, g1)
         else:
-            grad_block(sid, sp, X, G, lo, hi)
+            grad_block(sid, sp, x0, x1, g0, g1)
         if noise_std > 0.0:
             for r in range(n):
                 z0, z1 = normal_pair(seed, first_start + r, t)
                 g0[r] += noise_std * z0
                 g1[r] += noise_std * z1
         if code == LINE_SEARCH:
-            line_search_block(sid, sp, hp, X, G, Q, E, C, L, B, lo, hi)
+            line_search_block(sid, sp, hp, x0, x1, g0, g1, c0, c1, q0, q1, loss, best, e0, e1)
         else:
-            update_block(code, hp, lr, mom, t, X, G, S, E, lo, hi, record_extra)
+            update_block(code, hp, lr, mom, t, x0, x1, g0, g1, s00, s10, s20, s01, s11, s21,
+                         e0, e1, record_extra)
         record = t % every == 0
         j = t // every
         for r in range(n):
@@ -573,38 +554,28 @@ def advance_block(sid, sp, code, hp, lr_row, mom_row, first_start, seed, noise_s
             for r in range(n):
                 grad_out[lo + r, j - 1, 0] = g0[r]
                 grad_out[lo + r, j - 1, 1] = g1[r]
-                elr_out[lo + r, j - 1, 0] = E[0, lo + r]
-                elr_out[lo + r, j - 1, 1] = E[1, lo + r]
+                elr_out[lo + r, j - 1, 0] = e0[r]
+                elr_out[lo + r, j - 1, 1] = e1[r]
 
 
 @_jit
-def line_search_block(sid, sp, hp, X, G, Q, E, C, L, B, lo, hi):
+def line_search_block(sid, sp, hp, x0, x1, g0, g1, c0, c1, best0, best1, loss, best, e0, e1):
     """Khapra's line search: try x - eta*g for each eta, keep the lowest loss (the first
     on ties, as the notes' strict ``<`` does)."""
-    n = hi - lo
-    x0 = X[0, lo:hi]
-    x1 = X[1, lo:hi]
-    g0 = G[0, lo:hi]
-    g1 = G[1, lo:hi]
-    c0 = C[0, lo:hi]
-    c1 = C[1, lo:hi]
-    best0 = Q[0, lo:hi]
-    best1 = Q[1, lo:hi]
-    loss = L[lo:hi]
-    best = B[lo:hi]
+    n = x0.shape[0]
     for e in range(int(hp[0])):
         eta = hp[1 + e]
         for r in range(n):
             c0[r] = x0[r] - eta * g0[r]
             c1[r] = x1[r] - eta * g1[r]
-        loss_block(sid, sp, C, L, lo, hi)
+        loss_block(sid, sp, c0, c1, loss)
         for r in range(n):
             if e == 0 or loss[r] < best[r] or best[r] != best[r]:
                 best[r] = loss[r]
                 best0[r] = c0[r]
                 best1[r] = c1[r]
-                E[0, lo + r] = eta
-                E[1, lo + r] = eta
+                e0[r] = eta
+                e1[r] = eta
     for r in range(n):
         x0[r] = best0[r]
         x1[r] = best1[r]
@@ -612,31 +583,31 @@ def line_search_block(sid, sp, hp, X, G, Q, E, C, L, B, lo, hi):
 
 @njit(cache=True, nogil=True, parallel=True, error_model="numpy")
 def run_blocks(sid, sp, codes, hps, lr_table, mom_table, start_of_run, seed, noise_std,
-               t_begin, t_end, every, tol2, minima, block_cfg, block_lo, block_hi,
+               t_begin, t_end, every, tol2, minima, block_cfg, block_lo, block_hi, block_plo,
                X, S, G, Q, E, C, L, B, divs, hits,
                xy_out, grad_out, elr_out, record_xy, record_extra):
     """Advance every block from t_begin to t_end; blocks run in parallel.
 
-    Run-indexed arrays (X, S, ..., divs, hits, xy_out, ...) hold all O*S runs in
-    (optimizer, start) order; block b covers runs block_lo[b]:block_hi[b], all of
-    configuration block_cfg[b].
+    Runs are numbered in (optimizer, start) order; block b covers runs
+    block_lo[b]:block_hi[b], all of configuration block_cfg[b]. The outputs are indexed
+    by run; the working arrays by run - block_lo[b] + block_plo[b] (padded layout).
     """
     for b in prange(block_cfg.shape[0]):
         o = block_cfg[b]
         lo = block_lo[b]
-        hi = block_hi[b]
         advance_block(sid, sp, codes[o], hps[o], lr_table[o], mom_table[o],
                       start_of_run[lo], seed, noise_std, t_begin, t_end, every, tol2, minima,
-                      X, S, G, Q, E, C, L, B, lo, hi,
+                      X, S, G, Q, E, C, L, B, lo, block_hi[b], block_plo[b],
                       divs, hits, xy_out, grad_out, elr_out, record_xy, record_extra)
 
 
 @njit(cache=True, nogil=True, parallel=True, error_model="numpy")
-def init_runs(codes, hps, block_cfg, block_lo, block_hi, S):
-    """Initial optimizer state of every run."""
+def init_runs(codes, hps, block_cfg, block_lo, block_hi, block_plo, S):
+    """Initial optimizer state of every run (padded layout)."""
     for b in prange(block_cfg.shape[0]):
         o = block_cfg[b]
-        init_block(codes[o], hps[o], S, block_lo[b], block_hi[b])
+        plo = block_plo[b]
+        init_block(codes[o], hps[o], S, plo, plo + block_hi[b] - block_lo[b])
 
 
 @njit(cache=True, nogil=True, parallel=True, error_model="numpy")
@@ -645,7 +616,8 @@ def eval_loss(sid, sp, XY, L):
     n = XY.shape[1]
     chunk = 4096
     for c in prange((n + chunk - 1) // chunk):
-        loss_block(sid, sp, XY, L, c * chunk, min(n, (c + 1) * chunk))
+        lo, hi = c * chunk, min(n, (c + 1) * chunk)
+        loss_block(sid, sp, XY[0, lo:hi], XY[1, lo:hi], L[lo:hi])
 
 
 @njit(cache=True, nogil=True, parallel=True, error_model="numpy")
@@ -654,4 +626,5 @@ def eval_grad(sid, sp, XY, G):
     n = XY.shape[1]
     chunk = 4096
     for c in prange((n + chunk - 1) // chunk):
-        grad_block(sid, sp, XY, G, c * chunk, min(n, (c + 1) * chunk))
+        lo, hi = c * chunk, min(n, (c + 1) * chunk)
+        grad_block(sid, sp, XY[0, lo:hi], XY[1, lo:hi], G[0, lo:hi], G[1, lo:hi])

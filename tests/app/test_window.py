@@ -43,7 +43,14 @@ def test_every_pane_draws_every_optimizer(window):
     window.playback.set_frame(1000)
     for o, curve in enumerate(window.surface_pane.paths[:4]):
         x, y = curve.getData()
-        np.testing.assert_array_equal(x, window.result.xy[o, 0, :1001, 0])
+        path = window.result.xy[o, 0, :1001]
+        # Drawn: the start, then points at least half a pixel apart, then the head exactly,
+        # all taken in order from the trajectory.
+        assert (x[0], y[0]) == tuple(path[0]) and (x[-1], y[-1]) == tuple(path[-1])
+        index = [
+            int(np.flatnonzero((path[:, 0] == px) & (path[:, 1] == py))[0]) for px, py in zip(x, y)
+        ]
+        assert index == sorted(index) and 10 < len(index) <= 1001
     heads = window.surface_pane.heads.getData()
     np.testing.assert_array_equal(heads[0], window.result.xy[:, 0, 1000, 0])
     for cursor in window.metrics_pane.cursors:

@@ -1,0 +1,165 @@
+"""App benchmarks (``python -m optviz.bench app``): start-up, drag latency, frame time.
+
+All offscreen. Figures are medians (and 90th percentiles) of one run.
+- start-up: a fresh process until the window is shown, and until the default scene's
+  first result is drawn with playback running (kernel cache warm);
+- drag: moving the start marker with 8 optimizers x 2000 steps, from the move to the
+  recomputed paths drawn (recompute + transfer + redraw per drag event);
+- playback: 16 optimizers x 5000 steps on a 400 x 400 heat map, per-frame draw time
+  (paths, heads and cursors updated, then Qt paints the dirty regions).
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def startup(repeats: int = 5) -> tuple[float, float]:
+    """Median seconds from process start to (window shown, first scene drawn)."""
+    shown, drawn = [], []
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    for _ in range(repeats + 1):  # the first run warms disk caches
+        began = time.time()
+        out = subprocess.run(
+            [sys.executable, "-m", "optviz.app.bench", "--probe"],
+            env=env,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=300,
+        )
+        lines = dict(line.split() for line in out.stdout.splitlines() if line.count(" ") == 1)
+        shown.append(float(lines["shown"]) - began)
+        drawn.append(float(lines["drawn"]) - began)
+    return statistics.median(shown[1:]), statistics.median(drawn[1:])
+
+
+def _probe() -> int:
+    """Child of ``startup``: print wall times of 'window shown' and 'scene drawn'."""
+    from PySide6 import QtCore, QtWidgets
+
+    from optviz.app.window import MainWindow
+    from optviz.scene import default_scene
+
+    app = QtWidgets.QApplication(sys.argv[:1])
+    settings = QtCore.QSettings(os.devnull, QtCore.QSettings.Format.IniFormat)
+    window = MainWindow(default_scene(), settings=settings, restore=False)
+    times: dict[str, float] = {}
+
+    def drawn(result) -> None:
+        if result is not None and "drawn" not in times:
+            window.playback.play()
+            times["drawn"] = time.time()
+            app.quit()  # ends exec() if it is running; harmless before
+
+    window.result_shown.connect(drawn)  # before any event processing can deliver it
+    window.show()
+    app.processEvents()
+    times["shown"] = time.time()
+    if "drawn" not in times:
+        QtCore.QTimer.singleShot(120_000, app.quit)
+        app.exec()
+    print("shown", times["shown"], flush=True)
+    print("drawn", times.get("drawn", float("nan")), flush=True)
+    window.close()
+    return 0
+
+
+def _window(scene):
+    from PySide6 import QtCore, QtWidgets
+
+    from optviz.app.window import MainWindow
+
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
+    settings = QtCore.QSettings(os.devnull, QtCore.QSettings.Format.IniFormat)
+    window = MainWindow(scene, settings=settings, restore=False)
+    window.resize(1440, 900)
+    window.show()
+    deadline = time.perf_counter() + 120
+    while window.result is None and time.perf_counter() < deadline:
+        app.processEvents()
+        time.sleep(0.001)
+    return app, window
+
+
+def _scene(names, steps):
+    from optviz.optimizers.spec import Optimizer
+    from optviz.scene import PALETTE, Entry, Scene
+    from optviz.surfaces.surface import Surface
+
+    entries = [Entry(Optimizer(n), PALETTE[i % len(PALETTE)]) for i, n in enumerate(names)]
+    return Scene(Surface.preset("rosenbrock"), tuple(entries), ((-1.5, 2.0),), steps)
+
+
+def drag(events: int = 60) -> list[float]:
+    """Seconds from each start-marker move to its recomputed paths being drawn."""
+    names = ["sgd", "momentum", "nag", "rmsprop", "adagrad", "adam", "adamw", "lion"]
+    app, window = _window(_scene(names, 2000))
+    target = window.surface_pane.targets[0]
+    latencies = []
+    for i in range(events):
+        shown = []
+        window.result_shown.connect(shown.append)
+        began = time.perf_counter()
+        target.setPos(-1.5 + 0.01 * (i + 1), 2.0 - 0.005 * (i + 1))  # a new position each time
+        while not shown:
+            app.processEvents()
+            if time.perf_counter() - began > 30:
+                raise RuntimeError("no result within 30 s of a drag event")
+        window.surface_pane.viewport().repaint()
+        latencies.append(time.perf_counter() - began)
+        window.result_shown.disconnect(shown.append)
+    window.close()
+    return latencies
+
+
+def playback(frames: int = 300) -> list[float]:
+    """Per-frame draw seconds with 16 optimizers x 5000 steps on a 400 x 400 heat map."""
+    from optviz.optimizers.registry import OPTIMIZER_NAMES
+
+    names = [n for n in OPTIMIZER_NAMES if n != "line_search"][:16]
+    app, window = _window(_scene(names, 5000))
+    times = []
+    for frame in np.linspace(0, 5000, frames).astype(int):
+        began = time.perf_counter()
+        window.playback.set_frame(int(frame))
+        app.processEvents()  # Qt paints the dirty regions, as in the running app
+        times.append(time.perf_counter() - began)
+    window.close()
+    return times
+
+
+def _stats(values: list[float]) -> str:
+    ms = np.array(values) * 1e3
+    return f"median {np.median(ms):.1f} ms, p90 {np.percentile(ms, 90):.1f} ms"
+
+
+def main() -> int:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    import optviz
+
+    optviz.warmup()
+    shown, drawn = startup()
+    print("optviz app benchmark (offscreen, kernel cache warm)")
+    print(f"start-up: window shown {shown:.2f} s, default scene drawn and playing {drawn:.2f} s")
+    print(
+        f"drag the start, 8 optimizers x 2000 steps: {_stats(drag())} per drag event "
+        "(recompute + redraw)"
+    )
+    print(f"playback, 16 optimizers x 5000 steps, 400x400 heat map: {_stats(playback())} per frame")
+    return 0
+
+
+if __name__ == "__main__":
+    if "--probe" in sys.argv:
+        sys.exit(_probe())
+    sys.exit(main())
