@@ -178,7 +178,11 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
-        self.state_label = QtWidgets.QLabel("starting")
+        self.state_label = QtWidgets.QLabel("loading kernels…")
+        self._warm = False
+        # Loading cached kernels takes well under a second; if it takes longer they are
+        # being compiled (first launch, or after an update): say so.
+        QtCore.QTimer.singleShot(1500, self._explain_compiling)
         self.speed_label = QtWidgets.QLabel("")
         self.backend_label = QtWidgets.QLabel(f"backend: cpu ({numba.get_num_threads()} threads)")
         self.progress = QtWidgets.QProgressBar()
@@ -339,10 +343,15 @@ class MainWindow(QtWidgets.QMainWindow):
         self.set_scene(replace(self.scene, steps=self.steps_spin.value(), noise=noise))
 
     # --- worker signals -------------------------------------------------------------------
+    def _explain_compiling(self) -> None:
+        if not self._warm:
+            self.state_label.setText("compiling kernels (first launch only, about a minute)…")
+
     def _on_warmup_finished(self, seconds: float) -> None:
+        self._warm = True
         if seconds >= 0:
             log.info("kernels ready in %.1f s", seconds)
-        if self.state_label.text().startswith(("starting", "compiling")):
+        if self.state_label.text().startswith(("loading", "compiling")):
             self.state_label.setText("ready")
 
     def _on_run_started(self, request_id: int) -> None:
