@@ -5,20 +5,23 @@ PY := $(VENV)/bin/python
 
 .PHONY: run test test-all bench lint kernels clean
 
+# Recipes are silent (@) so that `make run` prints nothing but the app's own log lines.
 $(PY):
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
+	@echo "optviz: creating $(VENV) (first run only)"
+	@$(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install -q --upgrade pip
 
 $(VENV)/.installed: pyproject.toml | $(PY)
-	$(PY) -m pip install -q -e .
-	touch $@
+	@echo "optviz: installing into $(VENV)"
+	@$(PY) -m pip install -q -e .
+	@touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(PY)
-	$(PY) -m pip install -q -e ".[test,dev]"
-	touch $@ $(VENV)/.installed
+	@$(PY) -m pip install -q -e ".[test,dev]"
+	@touch $@ $(VENV)/.installed
 
 run: $(VENV)/.installed
-	$(PY) main.py
+	@$(PY) main.py
 
 test: $(VENV)/.installed-test
 	$(PY) -m pytest

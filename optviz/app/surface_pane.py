@@ -16,6 +16,8 @@ PIXEL_TOLERANCE = 0.5
 #: Paths are drawn 2 px wide up to this many drawn points in all, 1 px beyond: Qt draws
 #: 1 px lines on a fast path, 2 px ones through its stroker at twice the cost per frame.
 THICK_PATH_POINTS = 20_000
+#: Paths are redrawn in full only every this many steps; in between only the tail moves.
+HISTORY_STEPS = 64
 
 GRID = 400  # heat-map resolution per axis
 N_CONTOURS = 12
@@ -70,7 +72,9 @@ class SurfacePane(pg.GraphicsLayoutWidget):
             symbol="star", size=16, brush=pg.mkBrush("w"), pen=pg.mkPen("k")
         )
         self.plot.addItem(self.minima)
-        self.paths: list[pg.PlotCurveItem] = []
+        self.paths: list[pg.PlotCurveItem] = []  # history part of each optimizer's paths
+        self.tails: list[pg.PlotCurveItem] = []  # from the history's end to the frame
+        self._history_step = -1
         self.heads = pg.ScatterPlotItem(size=11, pen=pg.mkPen("w", width=1.5))
         self.heads.setZValue(20)
         self.plot.addItem(self.heads)
@@ -166,19 +170,27 @@ class SurfacePane(pg.GraphicsLayoutWidget):
         self._thin()
         n = 0 if xy is None else xy.shape[0]
         while len(self.paths) < n:
-            curve = pg.PlotCurveItem(connect="finite", skipFiniteCheck=True)
-            curve.setZValue(10)
-            self.plot.addItem(curve)
-            self.paths.append(curve)
+            pair = []
+            for cached in (True, False):
+                curve = pg.PlotCurveItem(connect="finite", skipFiniteCheck=True)
+                if cached:
+                    curve.setCacheMode(_CACHED)
+                curve.setZValue(10)
+                self.plot.addItem(curve)
+                pair.append(curve)
+            self.paths.append(pair[0])
+            self.tails.append(pair[1])
         drawn = sum(len(k) for per_start in self._keep for k in per_start)
         width = 2 if drawn <= THICK_PATH_POINTS else 1
-        for i, curve in enumerate(self.paths):
-            if i < n:
-                curve.setPen(pg.mkPen(colors[i], width=width))
-                curve.show()
-            else:
-                curve.setData([], [])
-                curve.hide()
+        for i, (history, tail) in enumerate(zip(self.paths, self.tails)):
+            for curve in (history, tail):
+                if i < n:
+                    curve.setPen(pg.mkPen(colors[i], width=width))
+                    curve.show()
+                else:
+                    curve.setData([], [])
+                    curve.hide()
+        self._history_step = -1
 
     def _thin(self) -> None:
         """Choose the points worth drawing at the current zoom (about half a pixel apart)."""
@@ -193,29 +205,53 @@ class SurfacePane(pg.GraphicsLayoutWidget):
         self._keep = [
             [visible_points(xy[o, s], tol) for s in range(xy.shape[1])] for o in range(xy.shape[0])
         ]
+        self._history_step = -1
 
     def _on_range_changed(self, *_) -> None:
         if self._xy is not None:
             self._thin()
             self.set_frame(self._frame)
 
+    def _segment(self, o: int, first: int, last: int) -> np.ndarray:
+        """float64[P, 2]: optimizer o's paths (every start) from step first to last: the
+        exact points at both ends, the thinned ones between, NaN rows between starts."""
+        xy = self._xy
+        pieces = []
+        for s, keep in enumerate(self._keep[o]):
+            inner = keep[
+                np.searchsorted(keep, first, side="right") : np.searchsorted(
+                    keep, last, side="left"
+                )
+            ]
+            pieces += [
+                xy[o, s, first : first + 1],
+                xy[o, s, inner],
+                xy[o, s, last : last + 1],
+                np.full((1, 2), np.nan),
+            ]
+        return np.concatenate(pieces[:-1])
+
     def set_frame(self, frame: int) -> None:
-        """Draw every path up to step ``frame`` and a head at that step."""
+        """Draw every path up to step ``frame`` and a head at that step.
+
+        Each path is two curves: the history up to the last multiple of HISTORY_STEPS,
+        cached as a pixmap and redrawn only when that boundary moves, and the short tail
+        from there to ``frame``, the only part drawn anew on every frame.
+        """
         xy = self._xy
         self._frame = frame
         if xy is None:
             self.heads.setData([], [])
             return
         frame = min(frame, xy.shape[2] - 1)
+        history_step = frame - frame % HISTORY_STEPS
         for o in range(xy.shape[0]):
-            pieces = []
-            for s, keep in enumerate(self._keep[o]):
-                drawn = keep[: np.searchsorted(keep, frame, side="right")]
-                pieces.append(xy[o, s, drawn])
-                pieces.append(xy[o, s, frame : frame + 1])  # the head, exactly
-                pieces.append(np.full((1, 2), np.nan))  # separates the starts
-            flat = np.concatenate(pieces[:-1])
-            self.paths[o].setData(flat[:, 0], flat[:, 1])
+            if history_step != self._history_step:
+                history = self._segment(o, 0, history_step)
+                self.paths[o].setData(history[:, 0], history[:, 1])
+            tail = self._segment(o, history_step, frame)
+            self.tails[o].setData(tail[:, 0], tail[:, 1])
+        self._history_step = history_step
         heads = xy[:, :, frame].reshape(-1, 2)
         self.heads.setData(heads[:, 0], heads[:, 1], brush=self._head_brushes)
 

@@ -41,8 +41,13 @@ def test_default_scene_makes_visible_progress():
 
 def test_every_pane_draws_every_optimizer(window):
     window.playback.set_frame(1000)
-    for o, curve in enumerate(window.surface_pane.paths[:4]):
-        x, y = curve.getData()
+    pane = window.surface_pane
+    for o in range(4):
+        # The cached history up to a multiple of 64 steps, then the tail to the frame.
+        hx, hy = pane.paths[o].getData()
+        tx, ty = pane.tails[o].getData()
+        assert (hx[-1], hy[-1]) == (tx[0], ty[0])
+        x, y = np.concatenate([hx, tx[1:]]), np.concatenate([hy, ty[1:]])
         path = window.result.xy[o, 0, :1001]
         # Drawn: the start, then points at least half a pixel apart, then the head exactly,
         # all taken in order from the trajectory.
