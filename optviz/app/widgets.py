@@ -41,70 +41,21 @@ class SciSpinBox(QtWidgets.QDoubleSpinBox):
             self.setValue(v * 10 ** (0.1 * steps))
 
 
-class LogEdit(QtWidgets.QWidget):
-    """A log-scale slider with a spin box, for learning rates and epsilons."""
+class _SliderSpin(QtWidgets.QWidget):
+    """A slider and a spin box showing one value; ``to_tick`` and ``from_tick`` map
+    values to slider positions (0..TICKS) and back."""
 
     value_changed = QtCore.Signal(float)
     TICKS = 1000
 
-    def __init__(self, value: float, log_low: float, log_high: float, parent=None) -> None:
+    def __init__(
+        self, spin: QtWidgets.QDoubleSpinBox, value: float, to_tick, from_tick, parent=None
+    ) -> None:
         super().__init__(parent)
-        self._log_low, self._log_high = log_low, log_high
+        self._to_tick, self._from_tick = to_tick, from_tick
         self.slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
         self.slider.setRange(0, self.TICKS)
-        self.spin = SciSpinBox(0.0, 10**log_high)
-        self.spin.setMinimumWidth(90)
-        layout = QtWidgets.QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.slider, 1)
-        layout.addWidget(self.spin)
-        self.set_value(value)
-        self.slider.valueChanged.connect(self._on_slider)
-        self.spin.valueChanged.connect(self._on_spin)
-
-    def value(self) -> float:
-        return self.spin.value()
-
-    def set_value(self, value: float) -> None:
-        blockers = (QtCore.QSignalBlocker(self.slider), QtCore.QSignalBlocker(self.spin))
-        self.spin.setValue(value)
-        self.slider.setValue(self._to_tick(value))
-        del blockers
-
-    def _to_tick(self, value: float) -> int:
-        if value <= 0:
-            return 0
-        frac = (math.log10(value) - self._log_low) / (self._log_high - self._log_low)
-        return round(min(1.0, max(0.0, frac)) * self.TICKS)
-
-    def _on_slider(self, tick: int) -> None:
-        value = 10 ** (self._log_low + (self._log_high - self._log_low) * tick / self.TICKS)
-        value = float(f"{value:.3g}")
-        with QtCore.QSignalBlocker(self.spin):
-            self.spin.setValue(value)
-        self.value_changed.emit(value)
-
-    def _on_spin(self, value: float) -> None:
-        with QtCore.QSignalBlocker(self.slider):
-            self.slider.setValue(self._to_tick(value))
-        self.value_changed.emit(value)
-
-
-class UnitEdit(QtWidgets.QWidget):
-    """A slider over [0, high] with a spin box, for betas, momentum and decay rates."""
-
-    value_changed = QtCore.Signal(float)
-    TICKS = 1000
-
-    def __init__(self, value: float, high: float = 0.9999, parent=None) -> None:
-        super().__init__(parent)
-        self._high = high
-        self.slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
-        self.slider.setRange(0, self.TICKS)
-        self.spin = QtWidgets.QDoubleSpinBox()
-        self.spin.setDecimals(4)
-        self.spin.setRange(0.0, high)
-        self.spin.setSingleStep(0.01)
+        self.spin = spin
         self.spin.setKeyboardTracking(False)
         layout = QtWidgets.QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -120,18 +71,56 @@ class UnitEdit(QtWidgets.QWidget):
     def set_value(self, value: float) -> None:
         with QtCore.QSignalBlocker(self.slider), QtCore.QSignalBlocker(self.spin):
             self.spin.setValue(value)
-            self.slider.setValue(round(value / self._high * self.TICKS))
+            self.slider.setValue(self._to_tick(value))
 
     def _on_slider(self, tick: int) -> None:
-        value = round(tick / self.TICKS * self._high, 4)
+        value = self._from_tick(tick)
         with QtCore.QSignalBlocker(self.spin):
             self.spin.setValue(value)
         self.value_changed.emit(value)
 
     def _on_spin(self, value: float) -> None:
         with QtCore.QSignalBlocker(self.slider):
-            self.slider.setValue(round(value / self._high * self.TICKS))
+            self.slider.setValue(self._to_tick(value))
         self.value_changed.emit(value)
+
+
+class LogEdit(_SliderSpin):
+    """A log-scale slider with a spin box, for learning rates and epsilons."""
+
+    def __init__(self, value: float, log_low: float, log_high: float, parent=None) -> None:
+        self._log_low, self._log_high = log_low, log_high
+        spin = SciSpinBox(0.0, 10**log_high)
+        spin.setMinimumWidth(90)
+        super().__init__(spin, value, self._log_tick, self._log_value, parent)
+
+    def _log_tick(self, value: float) -> int:
+        if value <= 0:
+            return 0
+        frac = (math.log10(value) - self._log_low) / (self._log_high - self._log_low)
+        return round(min(1.0, max(0.0, frac)) * self.TICKS)
+
+    def _log_value(self, tick: int) -> float:
+        value = 10 ** (self._log_low + (self._log_high - self._log_low) * tick / self.TICKS)
+        return float(f"{value:.3g}")
+
+
+class UnitEdit(_SliderSpin):
+    """A slider over [0, high] with a spin box, for betas, momentum and decay rates."""
+
+    def __init__(self, value: float, high: float = 0.9999, parent=None) -> None:
+        self._high = high
+        spin = QtWidgets.QDoubleSpinBox()
+        spin.setDecimals(4)
+        spin.setRange(0.0, high)
+        spin.setSingleStep(0.01)
+        super().__init__(
+            spin,
+            value,
+            lambda v: round(v / high * self.TICKS),
+            lambda tick: round(tick / self.TICKS * high, 4),
+            parent,
+        )
 
 
 def color_icon(color: str, size: int = 14) -> QtGui.QIcon:

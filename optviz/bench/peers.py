@@ -81,14 +81,19 @@ def numba_specialised(starts: np.ndarray, steps: int, lr: float) -> np.ndarray:
     return out
 
 
-def torch_optim(starts: np.ndarray, steps: int, lr: float):
-    """torch.optim.Adam on one (N, 2) float64 tensor; gradient by the closed form."""
+def _torch_adam(starts: np.ndarray, steps: int, lr: float):
     import torch
 
     p = torch.tensor(starts, dtype=torch.float64, requires_grad=True)
     opt = torch.optim.Adam([p], lr=lr, betas=(B1, B2), eps=EPS)
     out = torch.empty((steps + 1,) + tuple(p.shape), dtype=torch.float64)
     out[0] = p.detach()
+    return torch, p, opt, out
+
+
+def torch_optim(starts: np.ndarray, steps: int, lr: float):
+    """torch.optim.Adam on one (N, 2) float64 tensor; gradient by the closed form."""
+    torch, p, opt, out = _torch_adam(starts, steps, lr)
     with torch.no_grad():
         for t in range(1, steps + 1):
             x, y = p[:, 0], p[:, 1]
@@ -101,12 +106,7 @@ def torch_optim(starts: np.ndarray, steps: int, lr: float):
 
 def torch_optim_autograd(starts: np.ndarray, steps: int, lr: float):
     """torch.optim.Adam as users write it: loss.sum().backward() every step."""
-    import torch
-
-    p = torch.tensor(starts, dtype=torch.float64, requires_grad=True)
-    opt = torch.optim.Adam([p], lr=lr, betas=(B1, B2), eps=EPS)
-    out = torch.empty((steps + 1,) + tuple(p.shape), dtype=torch.float64)
-    out[0] = p.detach()
+    torch, p, opt, out = _torch_adam(starts, steps, lr)
     for t in range(1, steps + 1):
         opt.zero_grad()
         x, y = p[:, 0], p[:, 1]
