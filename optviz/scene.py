@@ -41,6 +41,12 @@ PALETTE = (
 )
 
 
+def next_color(entries) -> str:
+    """The first palette colour no entry uses (cycling once all are taken)."""
+    used = {e.color for e in entries}
+    return next((c for c in PALETTE if c not in used), PALETTE[len(entries) % len(PALETTE)])
+
+
 class SceneError(ValueError):
     """A scene file that cannot be used; the message says why."""
 
@@ -106,13 +112,6 @@ class Scene:
             return None
         noise = self.noise if self.noise.std > 0 else None
         return RunSpec.build(self.surface, optimizers, self.starts, self.steps, noise)
-
-    def next_color(self) -> str:
-        used = {e.color for e in self.entries}
-        for c in PALETTE:
-            if c not in used:
-                return c
-        return PALETTE[len(self.entries) % len(PALETTE)]
 
     def with_entries(self, entries) -> Scene:
         return replace(self, entries=tuple(entries))

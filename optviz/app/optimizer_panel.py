@@ -10,7 +10,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from optviz.optimizers.registry import OPTIMIZERS, HyperParam
 from optviz.optimizers.spec import Optimizer
-from optviz.scene import Entry
+from optviz.scene import Entry, next_color
 from optviz.schedules import SCHEDULES, Schedule
 
 from .widgets import LogEdit, SciSpinBox, UnitEdit, color_icon
@@ -87,12 +87,8 @@ class OptimizerPanel(QtWidgets.QWidget):
 
     # --- actions ----------------------------------------------------------------------
     def add(self, name: str) -> None:
-        from optviz.scene import PALETTE
-
-        used = {e.color for e in self._entries}
-        color = next((c for c in PALETTE if c not in used), PALETTE[len(used) % len(PALETTE)])
         label = self._unique_label(OPTIMIZERS[name].title)
-        entry = Entry(Optimizer(name, label=label), color)
+        entry = Entry(Optimizer(name, label=label), next_color(self._entries))
         self._emit(self._entries + (entry,), select=len(self._entries))
 
     def remove_selected(self) -> None:
@@ -104,16 +100,10 @@ class OptimizerPanel(QtWidgets.QWidget):
         row = self.list.currentRow()
         if 0 <= row < len(self._entries):
             e = self._entries[row]
-            from optviz.scene import PALETTE
-
-            used = {x.color for x in self._entries}
-            color = next((c for c in PALETTE if c not in used), e.color)
-            copy = Entry(
-                e.optimizer.replace(label=self._unique_label(e.optimizer.label)), color, e.enabled
-            )
-            self._emit(
-                self._entries[: row + 1] + (copy,) + self._entries[row + 1 :], select=row + 1
-            )
+            label = self._unique_label(e.optimizer.label)
+            copy = Entry(e.optimizer.replace(label=label), next_color(self._entries), e.enabled)
+            entries = self._entries[: row + 1] + (copy,) + self._entries[row + 1 :]
+            self._emit(entries, select=row + 1)
 
     def recolor_selected(self, color: str | None = None) -> None:
         row = self.list.currentRow()

@@ -254,6 +254,3 @@ class SurfacePane(pg.GraphicsLayoutWidget):
         self._history_step = history_step
         heads = xy[:, :, frame].reshape(-1, 2)
         self.heads.setData(heads[:, 0], heads[:, 1], brush=self._head_brushes)
-
-    def grab_image(self) -> QtGui.QImage:
-        return self.grab().toImage()
