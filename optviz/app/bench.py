@@ -6,7 +6,8 @@ All offscreen. Figures are medians (and 90th percentiles) of one run.
 - drag: moving the start marker with 8 optimizers x 2000 steps, from the move to the
   recomputed paths drawn (recompute + transfer + redraw per drag event);
 - playback: 16 optimizers x 5000 steps on a 400 x 400 heat map, per-frame draw time
-  (paths, heads and cursors updated, then Qt paints the dirty regions).
+  (paths, heads and cursors updated, then Qt paints the dirty regions);
+- cancel: from a click on Cancel during a long run to the worker's report that it stopped.
 """
 
 from __future__ import annotations
@@ -138,6 +139,31 @@ def playback(frames: int = 300) -> list[float]:
     return times
 
 
+def cancel(repeats: int = 10) -> list[float]:
+    """Seconds from a click on Cancel to the worker reporting the run stopped (4
+    optimizers x 64 starts x 100 000 steps, clicked once the run is under way)."""
+    from optviz.scene import Scene, default_scene
+
+    base = default_scene()
+    starts = tuple((x, 2.0) for x in np.linspace(-1.9, 1.9, 64))
+    app, window = _window(base)
+    latencies = []
+    for _ in range(repeats):
+        stopped = []
+        window.controller.run_cancelled.connect(stopped.append)
+        window.set_scene(Scene(base.surface, base.entries, starts, steps=100_000))
+        while not window.cancel_button.isVisible():
+            app.processEvents()
+        began = time.perf_counter()
+        window.cancel_button.click()
+        while not stopped:
+            app.processEvents()
+        latencies.append(time.perf_counter() - began)
+        window.controller.run_cancelled.disconnect(stopped.append)
+    window.close()
+    return latencies
+
+
 def _stats(values: list[float]) -> str:
     ms = np.array(values) * 1e3
     return f"median {np.median(ms):.1f} ms, p90 {np.percentile(ms, 90):.1f} ms"
@@ -156,6 +182,7 @@ def main() -> int:
         "(recompute + redraw)"
     )
     print(f"playback, 16 optimizers x 5000 steps, 400x400 heat map: {_stats(playback())} per frame")
+    print(f"cancel a 25.6 M-step run: {_stats(cancel())} from the click to the stop")
     return 0
 
 
