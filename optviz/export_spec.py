@@ -22,8 +22,7 @@ PRESETS: dict[str, tuple[int, int, int]] = {
 THEMES = ("slide", "dark")
 PANES = ("surface", "surface+loss", "dashboard", "race")
 #: Output kinds by file suffix; a path ending in "/" (or without suffix) is a PNG sequence.
-KINDS = {".mp4": "mp4", ".gif": "gif", ".png": "png", ".svg": "svg", ".csv": "csv",
-         ".npz": "npz"}
+KINDS = {".mp4": "mp4", ".gif": "gif", ".png": "png", ".svg": "svg", ".csv": "csv", ".npz": "npz"}
 ANIMATED = ("mp4", "gif", "png-sequence")
 #: Default length of an animation when neither duration nor steps per frame is given.
 DEFAULT_SECONDS = 8.0

@@ -164,9 +164,50 @@ def cancel(repeats: int = 10) -> list[float]:
     return latencies
 
 
+def export(frames: int = 300) -> dict[str, tuple[float, float]]:
+    """Seconds and peak RSS growth (MiB) for a ``frames``-frame MP4 of the default scene at
+    720p and 1080p (rendered here, encoded concurrently by ffmpeg)."""
+    import resource
+    import tempfile
+
+    from PySide6 import QtWidgets
+
+    from optviz.app.exporter import export_steps, run_scene
+    from optviz.export_spec import ExportSpec
+    from optviz.scene import default_scene
+
+    QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
+    scene = default_scene()
+    result = run_scene(scene)
+    out = {}
+    with tempfile.TemporaryDirectory() as folder:
+        for preset in ("slide-720p", "slide-1080p"):
+            spec = ExportSpec.from_preset(
+                preset,
+                f"{folder}/{preset}.mp4",
+                steps_per_frame=max(1, scene.steps // (frames - 1)),
+            )
+            rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            began = time.perf_counter()
+            for _ in export_steps(scene, spec, result):
+                pass
+            seconds = time.perf_counter() - began
+            grown = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024
+            out[preset] = (seconds, max(0.0, grown))
+    return out
+
+
 def _stats(values: list[float]) -> str:
     ms = np.array(values) * 1e3
     return f"median {np.median(ms):.1f} ms, p90 {np.percentile(ms, 90):.1f} ms"
+
+
+def main_export() -> int:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    print("optviz export benchmark: 300-frame MP4 of the default scene (offscreen)")
+    for preset, (seconds, mib) in export().items():
+        print(f"{preset}: {seconds:.1f} s, peak memory growth {mib:.0f} MiB")
+    return 0
 
 
 def main() -> int:

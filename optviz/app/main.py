@@ -52,7 +52,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["export"]:
+        from .export_cli import main as export_main
+
+        return export_main(argv[1:])
+    args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="optviz: %(message)s")
     if args.version:
         import optviz

@@ -47,6 +47,7 @@ SHORTCUTS = (
     ("Ctrl+O", "Open a scene"),
     ("Ctrl+S", "Save the scene"),
     ("Ctrl+Shift+S", "Save the scene as"),
+    ("Ctrl+E", "Export a video, GIF, image or the run's data"),
     ("Ctrl+D", "Duplicate the selected optimizer"),
     ("Delete", "Remove the selected optimizer"),
     ("G", "Show / hide gradient components"),
@@ -203,6 +204,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.open_action = file_menu.addAction("&Open…", QtGui.QKeySequence.StandardKey.Open)
         self.save_action = file_menu.addAction("&Save", QtGui.QKeySequence.StandardKey.Save)
         self.save_as_action = file_menu.addAction("Save &As…", QtGui.QKeySequence("Ctrl+Shift+S"))
+        self.export_action = file_menu.addAction("&Export…", QtGui.QKeySequence("Ctrl+E"))
         file_menu.addSeparator()
         self.quit_action = file_menu.addAction("&Quit", QtGui.QKeySequence("Ctrl+Q"))
         edit_menu = menu.addMenu("&Edit")
@@ -258,6 +260,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.open_action.triggered.connect(self.open_dialog)
         self.save_action.triggered.connect(self.save)
         self.save_as_action.triggered.connect(self.save_as_dialog)
+        self.export_action.triggered.connect(self.export_dialog)
         self.quit_action.triggered.connect(self.close)
         self.duplicate_action.triggered.connect(self.optimizers.duplicate_selected)
         self.remove_action.triggered.connect(self.optimizers.remove_selected)
@@ -470,6 +473,15 @@ class MainWindow(QtWidgets.QMainWindow):
         if not path.endswith(".json"):
             path += ".json"
         return self.save_to(path)
+
+    def export_dialog(self):
+        """Open File > Export on the current scene (non-modal: the window stays usable)."""
+        from .export_dialog import ExportDialog
+
+        dialog = ExportDialog(self.scene, folder=self._folder(), parent=self)
+        dialog.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
 
     def _folder(self) -> str:
         return str(self.path.parent) if self.path else str(Path.home())

@@ -127,14 +127,18 @@ def main(argv: list[str] | None = None) -> int:
         "suite",
         nargs="?",
         default="engine",
-        choices=("engine", "app"),
-        help="engine (default) or app (start-up, drag, playback)",
+        choices=("engine", "app", "export"),
+        help="engine (default), app (start-up, drag, playback, cancel) or export (300-frame MP4s)",
     )
     args = parser.parse_args(argv)
     if args.suite == "app":
         from optviz.app.bench import main as app_main
 
         return app_main()
+    if args.suite == "export":
+        from optviz.app.bench import main_export
+
+        return main_export()
     if args.repeats < 1:
         parser.error("--repeats must be >= 1")
 
