@@ -68,6 +68,8 @@ class ExportFigure(pg.GraphicsLayoutWidget):
         )
         self.layers: list[SurfaceLayers] = []
         self.cursors: list[pg.InfiniteLine] = []
+        self._base: QtGui.QImage | None = None  # everything but the moving items
+        self.legend: pg.LegendItem | None = None
         path_width = max(2.0, 4.0 * self.scale)
         heads = max(10.0, 22.0 * self.scale)
         view = scene.view_box
@@ -107,6 +109,7 @@ class ExportFigure(pg.GraphicsLayoutWidget):
                 pen=pg.mkPen(fg),
             )
             legend.setParentItem(surface_plot.vb)
+            self.legend = legend
             for o, text in enumerate(descriptions):
                 legend.addItem(pg.PlotDataItem(pen=pg.mkPen(colors[o], width=path_width)), text)
             if spec.panes in ("surface+loss", "dashboard"):
@@ -221,8 +224,44 @@ class ExportFigure(pg.GraphicsLayoutWidget):
         if self.spec.step_counter:
             self.step_label.setText(f"step {step} / {self.result.steps}")
 
-    def render_rgba(self) -> np.ndarray:
-        """uint8[H, W, 4]: the figure as it stands, RGBA (transparent background if asked)."""
+    def _moving_items(self) -> list:
+        """Items painted every frame: what moves, and the legend, which lies above paths."""
+        items = [self.step_label, *self.cursors]
+        if self.legend is not None:
+            items.append(self.legend)
+        for layer in self.layers:
+            items += [*layer.paths, *layer.tails, layer.heads]
+        return items
+
+    def _static_items(self) -> list:
+        """The items that do not change between frames (their children follow them)."""
+        moving = {id(i) for i in self._moving_items()}
+        kinds = (
+            pg.ImageItem,
+            pg.AxisItem,
+            pg.LabelItem,
+            pg.LegendItem,
+            pg.ScatterPlotItem,
+            pg.PlotCurveItem,
+            pg.ColorBarItem,
+        )
+
+        def inside_moving(item) -> bool:
+            while item is not None:
+                if id(item) in moving:
+                    return True
+                item = item.parentItem()
+            return False
+
+        return [
+            item
+            for item in self.scene().items()
+            if isinstance(item, kinds)
+            and not inside_moving(item)
+            and not isinstance(item.parentItem(), kinds)
+        ]
+
+    def _blank(self) -> QtGui.QImage:
         w, h = self.spec.size
         image = QtGui.QImage(w, h, QtGui.QImage.Format.Format_RGBA8888)
         image.fill(
@@ -230,14 +269,50 @@ class ExportFigure(pg.GraphicsLayoutWidget):
             if self.spec.transparent
             else QtGui.QColor(self.theme.background)
         )
+        return image
+
+    def _paint(self, image: QtGui.QImage) -> None:
         painter = QtGui.QPainter(image)
         painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
         self.render(painter)
         painter.end()
-        row = image.bytesPerLine()
-        data = np.frombuffer(image.constBits(), np.uint8, count=row * h).reshape(h, row)
-        # Copy while the QImage that owns the memory is alive.
-        return data[:, : w * 4].reshape(h, w, 4).copy()
+
+    def render_rgba(self) -> np.ndarray:
+        """uint8[H, W, 4]: the figure as it stands, RGBA (transparent background if asked).
+
+        The first call paints everything but the moving items (paths, heads, cursors, the
+        step counter) into a base image and then hides the static items; every frame is
+        then a copy of the base with only the moving items painted over it, a fraction of
+        the cost of a full render. ``render_full_rgba`` paints everything every time.
+        """
+        if self._base is None:
+            moving = self._moving_items()
+            for item in moving:
+                item.setVisible(False)
+            self._base = self._blank()
+            self._paint(self._base)
+            for item in moving:
+                item.setVisible(True)
+            # Only what is visible now: pyqtgraph keeps some items (the top and right axes)
+            # hidden, and they must stay so when the full render restores the others.
+            self._hidden = [item for item in self._static_items() if item.isVisible()]
+            for item in self._hidden:
+                item.setVisible(False)
+            self.setBackground(None)
+        image = self._base.copy()
+        self._paint(image)
+        return _to_array(image)
+
+    def render_full_rgba(self) -> np.ndarray:
+        """uint8[H, W, 4]: every item painted at once (the reference for the fast path)."""
+        if self._base is not None:
+            for item in self._hidden:
+                item.setVisible(True)
+            self.setBackground(None if self.spec.transparent else self.theme.background)
+            self._base = None
+        image = self._blank()
+        self._paint(image)
+        return _to_array(image)
 
     def render_svg(self, path: str) -> None:
         """Paint the figure as SVG (vector paths, the heat map embedded as an image)."""
@@ -250,3 +325,11 @@ class ExportFigure(pg.GraphicsLayoutWidget):
         painter = QtGui.QPainter(generator)
         self.render(painter)
         painter.end()
+
+
+def _to_array(image: QtGui.QImage) -> np.ndarray:
+    """uint8[H, W, 4] copy of an RGBA8888 image (copied while the QImage is alive)."""
+    h, w = image.height(), image.width()
+    row = image.bytesPerLine()
+    data = np.frombuffer(image.constBits(), np.uint8, count=row * h).reshape(h, row)
+    return data[:, : w * 4].reshape(h, w, 4).copy()

@@ -219,3 +219,23 @@ def test_export_dialog_exports_and_cancels(qtbot, window, tmp_path, monkeypatch)
     assert not video.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dialog.gif"]
     dialog.close()
+
+
+@pytest.mark.parametrize("panes", ["surface", "surface+loss", "dashboard", "race"])
+def test_fast_frames_equal_a_full_render(qtbot, panes):
+    """Frames are painted over a cached base of the static items; the result must be the
+    picture a full render gives."""
+    from optviz.app.exporter import make_figure, run_scene
+    from optviz.export_spec import ExportSpec
+
+    scene = replace(default_scene(), steps=300)
+    result = run_scene(scene)
+    figure = make_figure(
+        scene, result, ExportSpec(path="x.mp4", width=640, height=360, panes=panes)
+    )
+    for step in (0, 150, 300):
+        figure.set_frame(step)
+        fast = figure.render_rgba().astype(int)
+        full = figure.render_full_rgba().astype(int)
+        assert np.abs(fast - full).max() <= 3, (panes, step)
+    figure.close()
