@@ -75,7 +75,7 @@ class ExportFigure(pg.GraphicsLayoutWidget):
         view = scene.view_box
         if spec.panes == "race":
             n = len(labels)
-            cols = max(1, round(math.sqrt(n * spec.width / spec.height)))
+            cols = grid_columns(n, spec.width, spec.height)
             grid = self.addLayout(row=2, col=0, colspan=2)
             for o in range(n):
                 plot = grid.addPlot(row=o // cols, col=o % cols)
@@ -333,3 +333,15 @@ def _to_array(image: QtGui.QImage) -> np.ndarray:
     row = image.bytesPerLine()
     data = np.frombuffer(image.constBits(), np.uint8, count=row * h).reshape(h, row)
     return data[:, : w * 4].reshape(h, w, 4).copy()
+
+
+def grid_columns(n: int, width: int, height: int, cell_aspect: float = 1.4) -> int:
+    """Columns for n small multiples: cells close in shape to ``cell_aspect`` (width /
+    height), with few empty cells."""
+
+    def cost(cols: int) -> float:
+        rows = math.ceil(n / cols)
+        shape = (width / cols) / (height / rows)
+        return abs(math.log(shape / cell_aspect)) + 0.5 * (rows * cols - n) / n
+
+    return min(range(1, n + 1), key=cost)

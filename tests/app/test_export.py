@@ -239,3 +239,10 @@ def test_fast_frames_equal_a_full_render(qtbot, panes):
         full = figure.render_full_rgba().astype(int)
         assert np.abs(fast - full).max() <= 3, (panes, step)
     figure.close()
+
+
+def test_race_grid_is_balanced():
+    from optviz.app.figure import grid_columns
+
+    assert [grid_columns(n, 1280, 720) for n in (1, 2, 4, 5, 6, 12)] == [1, 2, 2, 3, 3, 4]
+    assert grid_columns(4, 1080, 1080) == 2
