@@ -15,6 +15,7 @@ from .engine import Cancelled, Noise, Result, RunSpec, execute, simulate, warmup
 from .optimizers import OPTIMIZER_NAMES, OPTIMIZERS, Optimizer
 from .schedules import SCHEDULES, Schedule
 from .surfaces import PRESET_NAMES, PRESETS, Surface
+from .surfaces.expression import ExpressionError
 
 __version__ = "0.1.0"
 
@@ -25,6 +26,7 @@ __all__ = [
     "PRESET_NAMES",
     "SCHEDULES",
     "Cancelled",
+    "ExpressionError",
     "Noise",
     "Optimizer",
     "Result",

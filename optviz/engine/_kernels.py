@@ -528,7 +528,8 @@ def advance_block(sid, sp, code, hp, lr_row, mom_row, first_start, seed, noise_s
                 g0[r] += noise_std * z0
                 g1[r] += noise_std * z1
         if code == LINE_SEARCH:
-            line_search_block(sid, sp, hp, x0, x1, g0, g1, c0, c1, q0, q1, loss, best, e0, e1)
+            line_search_block(sid, sp, hp, x0, x1, g0, g1, c0, c1, q0, q1, loss, best,
+                              e0, e1)
         else:
             update_block(code, hp, lr, mom, t, x0, x1, g0, g1, s00, s10, s20, s01, s11, s21,
                          e0, e1, record_extra)
@@ -559,7 +560,8 @@ def advance_block(sid, sp, code, hp, lr_row, mom_row, first_start, seed, noise_s
 
 
 @_jit
-def line_search_block(sid, sp, hp, x0, x1, g0, g1, c0, c1, best0, best1, loss, best, e0, e1):
+def line_search_block(sid, sp, hp, x0, x1, g0, g1, c0, c1, best0, best1, loss, best,
+                      e0, e1):
     """Khapra's line search: try x - eta*g for each eta, keep the lowest loss (the first
     on ties, as the notes' strict ``<`` does)."""
     n = x0.shape[0]
@@ -602,15 +604,6 @@ def run_blocks(sid, sp, codes, hps, lr_table, mom_table, start_of_run, seed, noi
 
 
 @njit(cache=True, nogil=True, parallel=True, error_model="numpy")
-def init_runs(codes, hps, block_cfg, block_lo, block_hi, block_plo, S):
-    """Initial optimizer state of every run (padded layout)."""
-    for b in prange(block_cfg.shape[0]):
-        o = block_cfg[b]
-        plo = block_plo[b]
-        init_block(codes[o], hps[o], S, plo, plo + block_hi[b] - block_lo[b])
-
-
-@njit(cache=True, nogil=True, parallel=True, error_model="numpy")
 def eval_loss(sid, sp, XY, L):
     """L[i] = loss at XY[:, i] (XY float64[2, N]), in parallel chunks."""
     n = XY.shape[1]
@@ -628,3 +621,12 @@ def eval_grad(sid, sp, XY, G):
     for c in prange((n + chunk - 1) // chunk):
         lo, hi = c * chunk, min(n, (c + 1) * chunk)
         grad_block(sid, sp, XY[0, lo:hi], XY[1, lo:hi], G[0, lo:hi], G[1, lo:hi])
+
+
+@njit(cache=True, nogil=True, parallel=True, error_model="numpy")
+def init_runs(codes, hps, block_cfg, block_lo, block_hi, block_plo, S):
+    """Initial optimizer state of every run (padded layout)."""
+    for b in prange(block_cfg.shape[0]):
+        o = block_cfg[b]
+        plo = block_plo[b]
+        init_block(codes[o], hps[o], S, plo, plo + block_hi[b] - block_lo[b])

@@ -63,8 +63,10 @@ def _dispatch(pairs, body_for, indent="    "):
 _STATE_VIEWS = "s00, s10, s20, s01, s11, s21"  # s{slot}{coordinate}
 
 
-def _surface_functions() -> list[str]:
-    surfaces = list(enumerate(PRESET_NAMES))
+def _surface_functions(names=PRESET_NAMES, prefix: str = "F.") -> list[str]:
+    """The gradient and loss blocks dispatching on surface id over ``names``, whose
+    functions are ``{prefix}{name}`` and ``{prefix}{name}_grad``."""
+    surfaces = list(enumerate(names))
     out = ["", "", "SURFACE_IDS = {"]
     out += [f"    {name!r}: {i}," for i, name in surfaces]
     out += [
@@ -78,7 +80,7 @@ def _surface_functions() -> list[str]:
     ]
     out += _dispatch(
         surfaces,
-        lambda n: ["for r in range(n):", f"    g0[r], g1[r] = F.{n}_grad(x0[r], x1[r], sp)"],
+        lambda n: ["for r in range(n):", f"    g0[r], g1[r] = {prefix}{n}_grad(x0[r], x1[r], sp)"],
     )
     out += [
         "",
@@ -89,7 +91,7 @@ def _surface_functions() -> list[str]:
         "    n = x0.shape[0]",
     ]
     out += _dispatch(
-        surfaces, lambda n: ["for r in range(n):", f"    loss[r] = F.{n}(x0[r], x1[r], sp)"]
+        surfaces, lambda n: ["for r in range(n):", f"    loss[r] = {prefix}{n}(x0[r], x1[r], sp)"]
     )
     return out
 
@@ -180,7 +182,7 @@ def _optimizer_functions() -> list[str]:
 _ENGINE_TEMPLATE = '''
 
 @_jit
-def advance_block(sid, sp, code, hp, lr_row, mom_row, first_start, seed, noise_std,
+def advance_block(sid, sp__SURF__, code, hp, lr_row, mom_row, first_start, seed, noise_std,
                   t_begin, t_end, every, tol2, minima,
                   X, S, G, Q, E, C, L, B, lo, hi, plo,
                   divs, hits, xy_out, grad_out, elr_out, record_xy, record_extra):
@@ -215,16 +217,17 @@ def advance_block(sid, sp, code, hp, lr_row, mom_row, first_start, seed, noise_s
         lr = lr_row[t - 1]
         mom = mom_row[t - 1]
         if lookahead_block(code, hp, lr, mom, t, x0, x1, s00, s10, s20, s01, s11, s21, q0, q1):
-            grad_block(sid, sp, q0, q1, g0, g1)
+            grad_block(sid, sp__SURF__, q0, q1, g0, g1)
         else:
-            grad_block(sid, sp, x0, x1, g0, g1)
+            grad_block(sid, sp__SURF__, x0, x1, g0, g1)
         if noise_std > 0.0:
             for r in range(n):
                 z0, z1 = normal_pair(seed, first_start + r, t)
                 g0[r] += noise_std * z0
                 g1[r] += noise_std * z1
         if code == LINE_SEARCH:
-            line_search_block(sid, sp, hp, x0, x1, g0, g1, c0, c1, q0, q1, loss, best, e0, e1)
+            line_search_block(sid, sp__SURF__, hp, x0, x1, g0, g1, c0, c1, q0, q1, loss, best,
+                              e0, e1)
         else:
             update_block(code, hp, lr, mom, t, x0, x1, g0, g1, s00, s10, s20, s01, s11, s21,
                          e0, e1, record_extra)
@@ -255,7 +258,8 @@ def advance_block(sid, sp, code, hp, lr_row, mom_row, first_start, seed, noise_s
 
 
 @_jit
-def line_search_block(sid, sp, hp, x0, x1, g0, g1, c0, c1, best0, best1, loss, best, e0, e1):
+def line_search_block(sid, sp__SURF__, hp, x0, x1, g0, g1, c0, c1, best0, best1, loss, best,
+                      e0, e1):
     """Khapra's line search: try x - eta*g for each eta, keep the lowest loss (the first
     on ties, as the notes' strict ``<`` does)."""
     n = x0.shape[0]
@@ -264,7 +268,7 @@ def line_search_block(sid, sp, hp, x0, x1, g0, g1, c0, c1, best0, best1, loss, b
         for r in range(n):
             c0[r] = x0[r] - eta * g0[r]
             c1[r] = x1[r] - eta * g1[r]
-        loss_block(sid, sp, c0, c1, loss)
+        loss_block(sid, sp__SURF__, c0, c1, loss)
         for r in range(n):
             if e == 0 or loss[r] < best[r] or best[r] != best[r]:
                 best[r] = loss[r]
@@ -278,7 +282,7 @@ def line_search_block(sid, sp, hp, x0, x1, g0, g1, c0, c1, best0, best1, loss, b
 
 
 @njit(cache=True, nogil=True, parallel=True, error_model="numpy")
-def run_blocks(sid, sp, codes, hps, lr_table, mom_table, start_of_run, seed, noise_std,
+def run_blocks(sid, sp__SURF__, codes, hps, lr_table, mom_table, start_of_run, seed, noise_std,
                t_begin, t_end, every, tol2, minima, block_cfg, block_lo, block_hi, block_plo,
                X, S, G, Q, E, C, L, B, divs, hits,
                xy_out, grad_out, elr_out, record_xy, record_extra):
@@ -291,11 +295,35 @@ def run_blocks(sid, sp, codes, hps, lr_table, mom_table, start_of_run, seed, noi
     for b in prange(block_cfg.shape[0]):
         o = block_cfg[b]
         lo = block_lo[b]
-        advance_block(sid, sp, codes[o], hps[o], lr_table[o], mom_table[o],
+        advance_block(sid, sp__SURF__, codes[o], hps[o], lr_table[o], mom_table[o],
                       start_of_run[lo], seed, noise_std, t_begin, t_end, every, tol2, minima,
                       X, S, G, Q, E, C, L, B, lo, block_hi[b], block_plo[b],
                       divs, hits, xy_out, grad_out, elr_out, record_xy, record_extra)
 
+
+@njit(cache=True, nogil=True, parallel=True, error_model="numpy")
+def eval_loss(sid, sp__SURF__, XY, L):
+    """L[i] = loss at XY[:, i] (XY float64[2, N]), in parallel chunks."""
+    n = XY.shape[1]
+    chunk = 4096
+    for c in prange((n + chunk - 1) // chunk):
+        lo, hi = c * chunk, min(n, (c + 1) * chunk)
+        loss_block(sid, sp__SURF__, XY[0, lo:hi], XY[1, lo:hi], L[lo:hi])
+
+
+@njit(cache=True, nogil=True, parallel=True, error_model="numpy")
+def eval_grad(sid, sp__SURF__, XY, G):
+    """G[:, i] = gradient at XY[:, i] (float64[2, N]), in parallel chunks."""
+    n = XY.shape[1]
+    chunk = 4096
+    for c in prange((n + chunk - 1) // chunk):
+        lo, hi = c * chunk, min(n, (c + 1) * chunk)
+        grad_block(sid, sp__SURF__, XY[0, lo:hi], XY[1, lo:hi], G[0, lo:hi], G[1, lo:hi])
+'''
+
+
+# Independent of the surface: compiled once, in _kernels.py, and imported by formulas.
+_SHARED_TEMPLATE = '''
 
 @njit(cache=True, nogil=True, parallel=True, error_model="numpy")
 def init_runs(codes, hps, block_cfg, block_lo, block_hi, block_plo, S):
@@ -304,40 +332,117 @@ def init_runs(codes, hps, block_cfg, block_lo, block_hi, block_plo, S):
         o = block_cfg[b]
         plo = block_plo[b]
         init_block(codes[o], hps[o], S, plo, plo + block_hi[b] - block_lo[b])
-
-
-@njit(cache=True, nogil=True, parallel=True, error_model="numpy")
-def eval_loss(sid, sp, XY, L):
-    """L[i] = loss at XY[:, i] (XY float64[2, N]), in parallel chunks."""
-    n = XY.shape[1]
-    chunk = 4096
-    for c in prange((n + chunk - 1) // chunk):
-        lo, hi = c * chunk, min(n, (c + 1) * chunk)
-        loss_block(sid, sp, XY[0, lo:hi], XY[1, lo:hi], L[lo:hi])
-
-
-@njit(cache=True, nogil=True, parallel=True, error_model="numpy")
-def eval_grad(sid, sp, XY, G):
-    """G[:, i] = gradient at XY[:, i] (float64[2, N]), in parallel chunks."""
-    n = XY.shape[1]
-    chunk = 4096
-    for c in prange((n + chunk - 1) // chunk):
-        lo, hi = c * chunk, min(n, (c + 1) * chunk)
-        grad_block(sid, sp, XY[0, lo:hi], XY[1, lo:hi], G[0, lo:hi], G[1, lo:hi])
 '''
 
 
+#: The surface arguments of the external-surface kernels: three first-class functions
+#: float64(float64, float64) giving f, df/dx and df/dy (numba cfuncs of a typed formula).
+EXTERNAL_ARGS = ", f_fn, gx_fn, gy_fn"
+EXTERNAL_PATH = Path(__file__).with_name("_kernels_external.py")
+
+
 def generate() -> str:
-    """Return the source text of ``_kernels.py``."""
+    """Return the source text of ``_kernels.py``: presets, optimizers and the engine."""
     lines = [_HEADER.rstrip("\n")]
     lines += _surface_functions()
     lines += _optimizer_functions()
-    return "\n".join(lines) + "\n" + _ENGINE_TEMPLATE
+    engine = _ENGINE_TEMPLATE.replace("__SURF__", "")
+    return "\n".join(lines) + "\n" + engine + _SHARED_TEMPLATE
+
+
+_EXTERNAL_HEADER = '''\
+"""Kernels for surfaces given as compiled functions (typed formulas). GENERATED by
+optviz/engine/codegen.py: do not edit.
+
+The surface arrives as three first-class functions float64(x, y) (f, df/dx, df/dy),
+called through pointers: these kernels compile once per machine, and a new formula only
+compiles its three small functions. The optimizer blocks come from _kernels.
+"""
+
+import math
+
+import numpy as np
+
+from optviz import _numba_env  # noqa: F401
+from numba import njit, prange
+
+from optviz.engine._kernels import LINE_SEARCH, init_runs, lookahead_block, update_block
+from optviz.engine.noise import normal_pair
+
+_jit = njit(cache=True, nogil=True, error_model="numpy")
+
+SURFACE_IDS = {"formula": 0}
+
+
+@_jit
+def grad_block(code, sp, f_fn, gx_fn, gy_fn, x0, x1, g0, g1):
+    """(g0, g1) = gradient of the external surface at (x0, x1)."""
+    for r in range(x0.shape[0]):
+        g0[r] = gx_fn(x0[r], x1[r])
+        g1[r] = gy_fn(x0[r], x1[r])
+
+
+@_jit
+def loss_block(code, sp, f_fn, gx_fn, gy_fn, x0, x1, loss):
+    """loss = the external surface at (x0, x1)."""
+    for r in range(x0.shape[0]):
+        loss[r] = f_fn(x0[r], x1[r])
+'''
+
+
+def generate_external() -> str:
+    """Return the source text of ``_kernels_external.py``."""
+    return _EXTERNAL_HEADER + _ENGINE_TEMPLATE.replace("__SURF__", EXTERNAL_ARGS)
+
+
+_FORMULA_TEMPLATE = '''\
+"""Compiled functions of one typed formula. GENERATED by optviz/surfaces/formula.py.
+
+Formula: {text}
+"""
+
+import math
+
+from optviz import _numba_env  # noqa: F401
+from numba import cfunc, types
+
+_compile = cfunc(types.float64(types.float64, types.float64), cache=True,
+                 error_model="numpy")
+
+
+@_compile
+def f(x, y):
+{f_body}
+
+
+@_compile
+def gx(x, y):
+{gx_body}
+
+
+@_compile
+def gy(x, y):
+{gy_body}
+'''
+
+
+def generate_formula(text: str, f_body: list[str], gx_body: list[str], gy_body: list[str]) -> str:
+    """Source of the module holding a formula's f, df/dx and df/dy as cfuncs; each body
+    is a list of Python lines ending in ``return``."""
+    quoted = text.replace("\\", "\\\\").replace('"""', "'''")
+
+    def block(lines: list[str]) -> str:
+        return "\n".join(f"    {line}" for line in lines)
+
+    return _FORMULA_TEMPLATE.format(
+        text=quoted, f_body=block(f_body), gx_body=block(gx_body), gy_body=block(gy_body)
+    )
 
 
 def main() -> int:
     KERNELS_PATH.write_text(generate())
-    print(f"wrote {KERNELS_PATH}")
+    EXTERNAL_PATH.write_text(generate_external())
+    print(f"wrote {KERNELS_PATH} and {EXTERNAL_PATH}")
     return 0
 
 

@@ -287,6 +287,7 @@ def execute(
     if chunk < steps:  # chunk boundaries on recorded steps keep the record loop simple
         chunk = max(every, chunk - chunk % every)
 
+    surface_args = spec.surface.kernel_args
     began = time.perf_counter()
     k.init_runs(codes, hps, block_cfg, block_lo, block_hi, block_plo, S)
     t = 0
@@ -297,6 +298,7 @@ def execute(
         k.run_blocks(
             spec.surface.kernel_id,
             spec.surface.row,
+            *surface_args,
             codes,
             hps,
             lr_table,

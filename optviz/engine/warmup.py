@@ -29,6 +29,7 @@ _PACKAGE = Path(__file__).resolve().parents[1]
 #: The modules whose compiled functions the cache holds.
 _KERNEL_SOURCES = (
     "engine/_kernels.py",
+    "engine/_kernels_external.py",
     "engine/noise.py",
     "optimizers/rules.py",
     "surfaces/formulas.py",
@@ -43,6 +44,7 @@ def warmup() -> float:
     later calls load the cache. Safe to call from a background thread.
     """
     from ..display import visible_points
+    from ..surfaces.surface import Surface
 
     began = time.perf_counter()
     optimizers = [Optimizer(name) for name in OPTIMIZER_NAMES]
@@ -53,6 +55,12 @@ def warmup() -> float:
     result.loss  # noqa: B018  (compiles the loss kernel)
     result.spec.surface.grad(0.0, 0.0)
     visible_points(result.xy[0, 0], (0.1, 0.1))
+    # The kernels of typed formulas (compiled once; each formula then adds three small
+    # functions of its own).
+    formula = Surface.from_expression("x^2 + y^2")
+    execute(RunSpec.build(formula, optimizers, [(0.5, 0.5)], steps=2), record_grads=True)
+    formula.f(0.0, 0.0)
+    formula.grad(0.0, 0.0)
     _marker().parent.mkdir(parents=True, exist_ok=True)
     _marker().touch()
     return time.perf_counter() - began

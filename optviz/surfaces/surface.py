@@ -33,6 +33,8 @@ class Surface:
     log_scale: bool
     axis_labels: tuple[str, str] = ("x", "y")
     _row: tuple[float, ...] = field(default=(), repr=False)
+    #: "preset" or "expression" (a typed formula, in ``formula``).
+    kind: str = "preset"
 
     @classmethod
     def preset(cls, name: str, **params: float) -> Surface:
@@ -66,13 +68,62 @@ class Surface:
             _row=tuple(v for _, v in values) + info.fixed_row,
         )
 
+    @classmethod
+    def from_expression(
+        cls,
+        text: str,
+        domain=((-3.0, 3.0), (-3.0, 3.0)),
+        starts=None,
+        log_scale: bool = False,
+        title: str | None = None,
+    ) -> Surface:
+        """A surface typed as a formula in x and y, e.g. ``"sin(x)*cos(y) + 0.1*(x^2 + y^2)"``.
+
+        The gradient is exact (symbolic), compiled to native code on first use and
+        cached on disk. ``domain`` is the view box ((x0, x1), (y0, y1)); ``starts``
+        default to one point three quarters of the way across it. Bad formulas raise
+        ``optviz.ExpressionError`` (a ``ValueError``) saying what and where.
+        """
+        from .formula import functions_for
+
+        view = _domain(domain)
+        functions_for(text)  # parses (errors surface here) and compiles the functions
+        (x0, x1), (y0, y1) = view
+        default_start = ((x0 + 0.75 * (x1 - x0), y0 + 0.75 * (y1 - y0)),)
+        return cls(
+            name="formula",
+            title=title or "Formula",
+            formula=text.strip(),
+            params=(),
+            view=view,
+            starts=tuple(tuple(map(float, s)) for s in starts) if starts else default_start,
+            minima=(),
+            f_min=None,
+            log_scale=bool(log_scale),
+            kind="expression",
+        )
+
     # --- engine inputs ------------------------------------------------------------
     @property
     def kernels(self) -> Any:
         """The compiled kernel module that knows this surface's formula."""
+        if self.kind == "expression":
+            from ..engine import _kernels_external
+
+            return _kernels_external
         from ..engine import _kernels
 
         return _kernels
+
+    @property
+    def kernel_args(self) -> tuple:
+        """Extra surface arguments of the kernels: a formula's compiled (f, df/dx, df/dy)."""
+        if self.kind == "expression":
+            from .formula import functions_for
+
+            fns = functions_for(self.formula)
+            return fns.f, fns.gx, fns.gy
+        return ()
 
     @property
     def kernel_id(self) -> int:
@@ -92,14 +143,14 @@ class Surface:
         """Loss at points (x, y): arrays of any matching shape, float64 result."""
         xy, shape = _pack(x, y)
         out = np.empty(xy.shape[1])
-        self.kernels.eval_loss(self.kernel_id, self.row, xy, out)
+        self.kernels.eval_loss(self.kernel_id, self.row, *self.kernel_args, xy, out)
         return out.reshape(shape)
 
     def grad(self, x: Any, y: Any) -> np.ndarray:
         """Gradient at points (x, y): float64[..., 2]."""
         xy, shape = _pack(x, y)
         out = np.empty_like(xy)
-        self.kernels.eval_grad(self.kernel_id, self.row, xy, out)
+        self.kernels.eval_grad(self.kernel_id, self.row, *self.kernel_args, xy, out)
         return out.T.reshape(shape + (2,))
 
     def grid(
@@ -113,16 +164,45 @@ class Surface:
         return xs, ys, self.f(gx, gy)
 
     def to_dict(self) -> dict[str, Any]:
+        if self.kind == "expression":
+            return {
+                "kind": "expression",
+                "formula": self.formula,
+                "title": self.title,
+                "domain": [list(v) for v in self.view],
+                "starts": [list(s) for s in self.starts],
+                "log_scale": self.log_scale,
+            }
         return {"kind": "preset", "name": self.name, "params": dict(self.params)}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Surface:
+        if isinstance(d, dict) and d.get("kind") == "expression":
+            if not isinstance(d.get("formula"), str):
+                raise ValueError("an expression surface needs a 'formula' text")
+            return cls.from_expression(
+                d["formula"],
+                d.get("domain", ((-3, 3), (-3, 3))),
+                d.get("starts"),
+                bool(d.get("log_scale", False)),
+                d.get("title"),
+            )
         if not isinstance(d, dict) or d.get("kind", "preset") != "preset" or "name" not in d:
             raise ValueError(f"not a surface description: {d!r}")
         params = d.get("params") or {}
         if not isinstance(params, dict):
             raise ValueError("surface 'params' must be a mapping")
         return cls.preset(d["name"], **params)
+
+
+def _domain(domain: Any) -> tuple[tuple[float, float], tuple[float, float]]:
+    try:
+        (x0, x1), (y0, y1) = ((float(a), float(b)) for a, b in domain)
+    except (TypeError, ValueError):
+        raise ValueError(f"domain must be ((x0, x1), (y0, y1)), not {domain!r}") from None
+    if not all(map(math.isfinite, (x0, x1, y0, y1))) or not (x0 < x1 and y0 < y1):
+        raise ValueError(f"domain {domain!r} needs finite x0 < x1 and y0 < y1")
+    return (x0, x1), (y0, y1)
 
 
 def _pack(x: Any, y: Any) -> tuple[np.ndarray, tuple[int, ...]]:

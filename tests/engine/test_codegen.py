@@ -6,6 +6,8 @@ from optviz.engine import codegen
 def test_generated_kernels_are_up_to_date():
     committed = codegen.KERNELS_PATH.read_text()
     assert committed == codegen.generate(), "run `python -m optviz.engine.codegen`"
+    external = codegen.EXTERNAL_PATH.read_text()
+    assert external == codegen.generate_external(), "run `python -m optviz.engine.codegen`"
 
 
 def test_every_optimizer_and_preset_has_a_kernel_branch():
