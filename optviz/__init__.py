@@ -15,7 +15,7 @@ from .engine import Cancelled, Noise, Result, RunSpec, execute, simulate, warmup
 from .optimizers import OPTIMIZER_NAMES, OPTIMIZERS, Optimizer
 from .schedules import SCHEDULES, Schedule
 from .surfaces import PRESET_NAMES, PRESETS, Surface
-from .surfaces.expression import ExpressionError
+from .surfaces.errors import ExpressionError
 
 __version__ = "0.1.0"
 

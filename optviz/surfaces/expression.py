@@ -44,7 +44,13 @@ followed by a name (``2x``) is refused with the hint to write ``2*x``.
 - ``max_exponent``: the magnitude of a constant exponent, 64 (``x^100`` is refused);
 - ``max_digits``: digits of an integer literal, 30;
 - ``max_log10``: constants stay within 1e300 in magnitude, and a power of exact numbers
-  may not make numbers of more than about 300 digits.
+  may not make numbers of more than about 300 digits;
+- ``max_steps``: Python calls sympy may make while building the expression, 300 000
+  (a few tenths of a second; ordinary formulas take a few thousand). sympy's automatic
+  simplification is exponential on some short formulas (``max(sinh((asin(x)+1)^64), y)``
+  takes seconds to decide whether its argument is real); past the budget the formula is
+  refused as too complex. ``bounded_effort`` puts the same bound around later sympy work
+  (differentiation, code printing), which has the same hazard.
 
 ``canonical_form(expr)`` is ``sympy.srepr(expr)``, a stable text to hash for caching.
 """
@@ -52,12 +58,16 @@ followed by a name (``2x``) is refused with the hint to write ``2*x``.
 from __future__ import annotations
 
 import ast
+import contextlib
 import keyword
 import math
 import re
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
 
 import sympy
+
+from .errors import ExpressionError
 
 __all__ = [
     "FUNCTION_NAMES",
@@ -65,6 +75,7 @@ __all__ = [
     "X",
     "Y",
     "ExpressionError",
+    "bounded_effort",
     "canonical_form",
     "parse_expression",
 ]
@@ -81,20 +92,8 @@ LIMITS: dict[str, int] = {
     "max_exponent": 64,
     "max_digits": 30,
     "max_log10": 300,
+    "max_steps": 300_000,
 }
-
-
-class ExpressionError(ValueError):
-    """A formula that cannot be used; the message says what is wrong and where.
-
-    ``column`` is the 1-based column of the problem in the text, or ``None`` when the
-    problem has no place (an empty or too long formula).
-    """
-
-    def __init__(self, message: str, column: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.column = column
 
 
 def _sigmoid(z: sympy.Expr) -> sympy.Expr:
@@ -213,6 +212,63 @@ _NUMBER_THEN_LETTER = re.compile(
     r"(?<![\w.])((?>\d[\d_]*\.?[\d_]*|\.\d[\d_]*))((?:[eE][+-]?\d[\d_]*)?+)([A-Za-z]\w*)"
 )
 _NUMBER_TOKEN = re.compile(r"[\w.]+")
+
+
+class _OverBudget(BaseException):
+    """Raised inside sympy when a formula's work exceeds its budget. A BaseException, so
+    that sympy's ``except Exception`` clauses do not swallow it."""
+
+
+class _Effort:
+    """Count the Python calls made in this thread while active (``sys.settrace``, which
+    is per thread) and abort with ``_OverBudget`` past ``steps``. Python's tracing drops a
+    trace function that raises, so the abort happens once; the previous trace function
+    (a debugger's, coverage's) is restored on exit."""
+
+    def __init__(self, steps: int) -> None:
+        self.steps = steps
+        self.calls = 0
+
+    def _trace(self, frame: object, event: str, arg: object) -> None:
+        if event == "call":
+            self.calls += 1
+            if self.calls > self.steps:
+                raise _OverBudget
+        return None  # no line events: the cost is one call per Python call
+
+    def __enter__(self) -> _Effort:
+        self.previous = sys.gettrace()
+        sys.settrace(self._trace)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        sys.settrace(self.previous)
+
+
+@contextlib.contextmanager
+def bounded_effort(task: str = "analyse", steps: int | None = None) -> Iterator[None]:
+    """Abort the sympy work inside the block if it makes more than ``steps`` Python calls
+    (default ``LIMITS["max_steps"]``), raising ``ExpressionError("formula is too complex to
+    {task} ...")``.
+
+    sympy's automatic simplification can take exponential time on some short formulas
+    (``abs(sinh((x + sqrt(y))^64))`` spends seconds deciding whether the argument is real),
+    and differentiating can too (``abs(sinh(sqrt(x + y)^63))`` parses in milliseconds and
+    differentiates in seconds). ``parse_expression`` builds under this bound; do the same
+    around ``sympy.diff``, simplification and code printing of user formulas. Counting
+    calls (not seconds) keeps the verdict the same on fast and slow machines; tracing makes
+    the block two to three times slower. Only the calling thread is counted.
+    """
+    limit = LIMITS["max_steps"] if steps is None else steps
+    try:
+        with _Effort(limit):
+            yield
+    except _OverBudget:
+        raise ExpressionError(
+            f"formula is too complex to {task} (sympy needed more than {limit} steps)"
+        ) from None
+    except RecursionError:
+        raise ExpressionError(f"formula is too complex to {task} (too deep)") from None
 
 
 def parse_expression(text: str) -> sympy.Expr:
@@ -377,8 +433,16 @@ class _Parser:
             raise ExpressionError("formula cannot be read") from None
         self._check_limits(tree.body)
         self._check_allowed(tree.body)
+        self.building: ast.expr = tree.body
         try:
-            expr = self._build(tree.body)
+            with _Effort(LIMITS["max_steps"]):
+                expr = self._build(tree.body)
+        except _OverBudget:
+            raise self._error(
+                f"'{self._segment(self.building)}' is too complex to analyse",
+                self.building.col_offset,
+                f"sympy needed more than {LIMITS['max_steps']} steps",
+            ) from None
         except (MemoryError, RecursionError, OverflowError):
             raise ExpressionError("formula is too complex") from None
         return expr
@@ -630,6 +694,7 @@ class _Parser:
                 stack.append((node, True))
                 stack.extend((kid, False) for kid in reversed(kids))
                 continue
+            self.building = node
             try:
                 expr, value = self._convert(node, [results[kid] for kid in kids])
             except ExpressionError:
