@@ -271,6 +271,7 @@ def test_limits_are_documented_and_read_at_each_call(monkeypatch):
         "max_exponent": 64,
         "max_digits": 30,
         "max_log10": 300,
+        "max_steps": 300_000,
     }
     for key in LIMITS:
         assert f"``{key}``" in expression.__doc__
