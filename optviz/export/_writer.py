@@ -14,6 +14,7 @@ aborts the writer first, so a failed export never leaves a file behind.
 
 from __future__ import annotations
 
+import abc
 import atexit
 import os
 import queue
@@ -90,7 +91,7 @@ def check_frame(frame: Any, size: tuple[int, int] | None, what: str) -> None:
     )
 
 
-class FrameWriter:
+class FrameWriter(abc.ABC):
     """Base of the frame writers: a context manager that streams frames to ``path``.
 
     ``write(frame)`` queues one uint8 frame [h, w, 3] RGB or [h, w, 4] RGBA (copied, so
@@ -233,22 +234,22 @@ class FrameWriter:
         _open_writers.add(self)
         self._thread.start()
 
+    @abc.abstractmethod
     def _encode(self, frame: np.ndarray) -> None:
         """Worker thread: encode one frame (uint8, C-contiguous, RGB or RGBA)."""
-        raise NotImplementedError
 
-    def _finish(self) -> None:
+    def _finish(self) -> None:  # noqa: B027 (optional hook: nothing to do by default)
         """Caller's thread, after the last frame was encoded: complete the temporary."""
 
+    @abc.abstractmethod
     def _publish(self) -> None:
         """Rename the completed temporary onto ``self.path`` and release resources."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def _discard(self) -> None:
         """Delete the temporaries and release resources; must not raise."""
-        raise NotImplementedError
 
-    def _interrupt(self) -> None:
+    def _interrupt(self) -> None:  # noqa: B027 (optional hook: nothing to do by default)
         """Unblock a worker stuck in ``_encode`` (abort); must not raise."""
 
     def _describe(self, exc: BaseException) -> str:
