@@ -50,7 +50,9 @@ followed by a name (``2x``) is refused with the hint to write ``2*x``.
   simplification is exponential on some short formulas (``max(sinh((asin(x)+1)^64), y)``
   takes seconds to decide whether its argument is real); past the budget the formula is
   refused as too complex. ``bounded_effort`` puts the same bound around later sympy work
-  (differentiation, code printing), which has the same hazard.
+  (differentiation, code printing), which has the same hazard;
+- ``max_seconds``: the same in seconds, 0.5: a safety net for sympy code that does much
+  work per call (dense polynomial products), where counting calls is not enough.
 
 ``canonical_form(expr)`` is ``sympy.srepr(expr)``, a stable text to hash for caching.
 """
@@ -59,13 +61,17 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import inspect
 import keyword
 import math
 import re
 import sys
+import time
+import types
 from collections.abc import Callable, Iterator
 
 import sympy
+from sympy.core.parameters import global_parameters as _sympy_parameters
 
 from .errors import ExpressionError
 
@@ -85,7 +91,7 @@ X = sympy.Symbol("x", real=True)
 Y = sympy.Symbol("y", real=True)
 
 #: Limits on formulas; see the module docstring.
-LIMITS: dict[str, int] = {
+LIMITS: dict[str, float] = {
     "max_length": 500,
     "max_nodes": 300,
     "max_depth": 40,
@@ -93,6 +99,7 @@ LIMITS: dict[str, int] = {
     "max_digits": 30,
     "max_log10": 300,
     "max_steps": 300_000,
+    "max_seconds": 0.5,
 }
 
 
@@ -219,53 +226,99 @@ class _OverBudget(BaseException):
     that sympy's ``except Exception`` clauses do not swallow it."""
 
 
+_GENERATOR_FLAGS = inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
+
+
 class _Effort:
-    """Count the Python calls made in this thread while active (``sys.settrace``, which
-    is per thread) and abort with ``_OverBudget`` past ``steps``. Python's tracing drops a
-    trace function that raises, so the abort happens once; the previous trace function
-    (a debugger's, coverage's) is restored on exit."""
+    """Abort with ``_OverBudget`` once the Python calls made in this thread exceed ``steps``
+    or the time exceeds ``seconds`` (checked at every call: sympy's polynomial code does a
+    lot of work per call).
 
-    def __init__(self, steps: int) -> None:
+    ``sys.settrace`` is per thread, so other threads are neither counted nor disturbed.
+    It raises at the start of an ordinary function: not in a generator's frame or while a
+    ``GeneratorExit`` is handled (an exception raised while a generator is finalised is
+    printed and ignored), not in ``__del__``, and not while an ``_OverBudget`` is handled,
+    so ``finally`` blocks and ``__exit__`` methods run undisturbed while it propagates.
+    Python drops a trace function that raises; should the abort be swallowed anyway, a
+    profile function puts the tracer back and the next call raises again. An abort may
+    still cut short a ``finally`` block that ran for another reason, so sympy's
+    thread-local switches (``evaluate``, ``distribute``) are restored afterwards. The previous trace
+    function (a debugger's, coverage's) is restored on exit.
+    """
+
+    def __init__(self, steps: int, seconds: float) -> None:
         self.steps = steps
+        self.seconds = seconds
         self.calls = 0
+        self.over = False
+        self.rearming = False
 
-    def _trace(self, frame: object, event: str, arg: object) -> None:
-        if event == "call":
-            self.calls += 1
-            if self.calls > self.steps:
-                raise _OverBudget
-        return None  # no line events: the cost is one call per Python call
+    def _trace(self, frame: types.FrameType, event: str, arg: object) -> None:
+        if event != "call":
+            return None
+        self.calls += 1
+        if not self.over:
+            if self.calls <= self.steps and time.perf_counter() <= self.deadline:
+                return None  # no line events: the cost is one call per Python call
+            self.over = True
+        if (
+            not frame.f_code.co_flags & _GENERATOR_FLAGS
+            and frame.f_code.co_name != "__del__"
+            and not isinstance(sys.exc_info()[1], (_OverBudget, GeneratorExit))
+        ):
+            if not self.rearming and sys.getprofile() is None:
+                self.rearming = True
+                sys.setprofile(self._rearm)
+            raise _OverBudget
+        return None
+
+    def _rearm(self, frame: types.FrameType, event: str, arg: object) -> None:
+        if sys.gettrace() is None:
+            sys.settrace(self._trace)
 
     def __enter__(self) -> _Effort:
         self.previous = sys.gettrace()
+        self.switches = dict(vars(_sympy_parameters))
+        self.deadline = time.perf_counter() + self.seconds
         sys.settrace(self._trace)
         return self
 
     def __exit__(self, *exc: object) -> None:
+        if self.rearming:
+            sys.setprofile(None)  # first, or it would put the tracer back
         sys.settrace(self.previous)
+        if self.over:
+            for name, value in self.switches.items():
+                if getattr(_sympy_parameters, name) != value:
+                    setattr(_sympy_parameters, name, value)
 
 
 @contextlib.contextmanager
-def bounded_effort(task: str = "analyse", steps: int | None = None) -> Iterator[None]:
+def bounded_effort(
+    task: str = "analyse", steps: int | None = None, seconds: float | None = None
+) -> Iterator[None]:
     """Abort the sympy work inside the block if it makes more than ``steps`` Python calls
-    (default ``LIMITS["max_steps"]``), raising ``ExpressionError("formula is too complex to
+    (default ``LIMITS["max_steps"]``) or takes more than ``seconds`` (default
+    ``LIMITS["max_seconds"]``), raising ``ExpressionError("formula is too complex to
     {task} ...")``.
 
     sympy's automatic simplification can take exponential time on some short formulas
     (``abs(sinh((x + sqrt(y))^64))`` spends seconds deciding whether the argument is real),
     and differentiating can too (``abs(sinh(sqrt(x + y)^63))`` parses in milliseconds and
     differentiates in seconds). ``parse_expression`` builds under this bound; do the same
-    around ``sympy.diff``, simplification and code printing of user formulas. Counting
-    calls (not seconds) keeps the verdict the same on fast and slow machines; tracing makes
-    the block two to three times slower. Only the calling thread is counted.
+    around ``sympy.diff``, ``sympy.cse`` and code printing of user formulas. The step count
+    gives the same verdict on fast and slow machines; the time limit catches the rest.
+    Tracing makes the block two to three times slower. Only the calling thread is counted.
     """
     limit = LIMITS["max_steps"] if steps is None else steps
+    budget = LIMITS["max_seconds"] if seconds is None else seconds
     try:
-        with _Effort(limit):
+        with _Effort(limit, budget):
             yield
     except _OverBudget:
         raise ExpressionError(
-            f"formula is too complex to {task} (sympy needed more than {limit} steps)"
+            f"formula is too complex to {task} (sympy needed more than {limit} steps "
+            f"or {budget:g} s)"
         ) from None
     except RecursionError:
         raise ExpressionError(f"formula is too complex to {task} (too deep)") from None
@@ -435,13 +488,14 @@ class _Parser:
         self._check_allowed(tree.body)
         self.building: ast.expr = tree.body
         try:
-            with _Effort(LIMITS["max_steps"]):
+            with _Effort(LIMITS["max_steps"], LIMITS["max_seconds"]):
                 expr = self._build(tree.body)
         except _OverBudget:
             raise self._error(
                 f"'{self._segment(self.building)}' is too complex to analyse",
                 self.building.col_offset,
-                f"sympy needed more than {LIMITS['max_steps']} steps",
+                f"sympy needed more than {LIMITS['max_steps']} steps "
+                f"or {LIMITS['max_seconds']:g} s",
             ) from None
         except (MemoryError, RecursionError, OverflowError):
             raise ExpressionError("formula is too complex") from None

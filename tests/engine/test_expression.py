@@ -11,6 +11,7 @@ import sys
 import time
 import tracemalloc
 import types
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,7 @@ from optviz.surfaces.expression import (
     ExpressionError,
     X,
     Y,
+    bounded_effort,
     canonical_form,
     parse_expression,
 )
@@ -272,6 +274,7 @@ def test_limits_are_documented_and_read_at_each_call(monkeypatch):
         "max_digits": 30,
         "max_log10": 300,
         "max_steps": 300_000,
+        "max_seconds": 0.5,
     }
     for key in LIMITS:
         assert f"``{key}``" in expression.__doc__
@@ -352,6 +355,12 @@ HOSTILE = [
     "max(" * 30 + "x" + ", y)" * 30,
     'f\'{__import__("os").system("echo hi")}\'',
     "x" + "\u200b" * 400,
+    # sympy's own simplification is exponential on these (deciding whether an argument
+    # is real expands a 64th power): they run out of the effort budget.
+    "max(sinh((asin(x)+sqrt(y))^64), y)",
+    "abs(sinh((x+sqrt(y))^64))",
+    "atan(tanh(tanh(((sigmoid((((cosh((y)-(pi)))*(cosh((pi)^3)))-((asin(max(2, x)))*"
+    "(cos((x)^3))))+((max(((x)-(y))-(max(7, x)), (1.5)/(tan(7))))*(1.5))))^64)^3)))",
 ]
 
 
@@ -374,10 +383,11 @@ def test_hostile_input_is_refused_quickly_and_cheaply(text):
             return None
         return result
 
+    sympy.core.cache.clear_cache()
     start = time.perf_counter()
     result = attempt()
     elapsed = time.perf_counter() - start
-    assert elapsed < 0.5, f"{elapsed:.3f} s"
+    assert elapsed < 1.0, f"{elapsed:.3f} s"
     if result is not None:  # harmless ones may be accepted: (((x))) is x
         assert result.free_symbols <= {X, Y}
     assert _peak_bytes(attempt) < 20 * 2**20
@@ -394,6 +404,76 @@ def test_hostile_input_is_refused():
         if text not in HARMLESS:
             with pytest.raises(ExpressionError):
                 parse_expression(text)
+
+
+def test_sympy_work_is_bounded_and_leaves_no_trace():
+    def tracer(frame, event, arg):
+        return None
+
+    previous = sys.gettrace()
+    sys.settrace(tracer)
+    try:
+        with pytest.raises(ExpressionError, match="too complex to analyse at column 1"):
+            parse_expression("abs(sinh((x+sqrt(y))^64))")
+        assert sys.gettrace() is tracer
+        # This one parses at once, but differentiating it takes sympy seconds.
+        expr = parse_expression("abs(sinh(sqrt(x + y)^63))")
+        start = time.perf_counter()
+        with pytest.raises(ExpressionError, match="too complex to differentiate"):
+            with bounded_effort("differentiate"):
+                sympy.diff(expr, X)
+        assert time.perf_counter() - start < 1.5
+        assert sys.gettrace() is tracer and sys.getprofile() is None
+    finally:
+        sys.settrace(previous)
+    assert sympy.core.parameters.global_parameters.evaluate is True
+    with bounded_effort("differentiate"):
+        assert sympy.diff(parse_expression("x^3*y"), X) == 3 * X**2 * Y
+    with pytest.raises(ExpressionError, match="more than 1000 steps"):
+        with bounded_effort("differentiate", steps=1000):
+            sympy.diff(parse_expression("sin(x)^5 * cos(y)^7 / (1 + x^2)"), X)
+
+
+def _work(n):
+    return n + 1
+
+
+def _finalized_work():
+    try:
+        yield 1
+    finally:
+        _work(1)  # runs while the generator is finalised
+
+
+def test_the_budget_is_not_lost():
+    # Generators finalised during the work are left alone (an exception raised there would
+    # be printed and ignored), and an abort that is swallowed comes back at the next call.
+    def spin():
+        try:
+            while True:
+                g = _finalized_work()
+                next(g)
+                del g
+                _work(0)
+        except BaseException:
+            pass  # the first abort is swallowed...
+        while True:  # ...and the budget still ends the work
+            _work(0)
+
+    start = time.perf_counter()
+    with pytest.raises(ExpressionError, match="too complex to spin"):
+        with bounded_effort("spin", steps=10_000):
+            spin()
+    assert time.perf_counter() - start < 1.0
+    assert sys.getprofile() is None
+
+
+def test_parsing_works_in_other_threads():
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(parse_expression, ["x^2 + y", "sin(x)", "abs(x) + 1"] * 4))
+        with pytest.raises(ExpressionError, match="too complex"):
+            pool.submit(parse_expression, "max(sinh((asin(x)+sqrt(y))^64), y)").result()
+    assert results[0] == X**2 + Y
 
 
 # -- no code is ever run ----------------------------------------------------------------------
@@ -657,7 +737,7 @@ def test_valid_formulas_parse_and_differentiate(formula, x, y):
             continue
         central = (up - down) / (2 * h)
         g = _value(grad, x, y)
-        assert math.isclose(g, central, rel_tol=1e-4, abs_tol=1e-6 * scale), (text, g, central)
+        assert math.isclose(g, central, rel_tol=1e-4, abs_tol=1e-5 * scale), (text, g, central)
 
 
 @settings(max_examples=500, deadline=1000, database=None)
