@@ -51,8 +51,10 @@ followed by a name (``2x``) is refused with the hint to write ``2*x``.
   takes seconds to decide whether its argument is real); past the budget the formula is
   refused as too complex. ``bounded_effort`` puts the same bound around later sympy work
   (differentiation, code printing), which has the same hazard;
-- ``max_seconds``: the same in seconds, 0.5: a safety net for sympy code that does much
-  work per call (dense polynomial products), where counting calls is not enough.
+- ``max_seconds``: the same in seconds of the calling thread's CPU time, 0.5: a safety
+  net for sympy code that does much work per call (dense polynomial products), where
+  counting calls is not enough. CPU time, not wall time, so a loaded machine or a busy
+  UI thread does not make an ordinary formula fail.
 
 ``canonical_form(expr)`` is ``sympy.srepr(expr)``, a stable text to hash for caching.
 """
@@ -258,7 +260,11 @@ class _Effort:
             return None
         self.calls += 1
         if not self.over:
-            if self.calls <= self.steps and time.perf_counter() <= self.deadline:
+            # The clock is this thread's CPU time, read every 64 calls: wall time would
+            # count other threads and processes, and tripped on "x^2 + y^2" under load.
+            if self.calls <= self.steps and (
+                self.calls & 63 or time.thread_time() <= self.deadline
+            ):
                 return None  # no line events: the cost is one call per Python call
             self.over = True
         if (
@@ -279,7 +285,7 @@ class _Effort:
     def __enter__(self) -> _Effort:
         self.previous = sys.gettrace()
         self.switches = dict(vars(_sympy_parameters))
-        self.deadline = time.perf_counter() + self.seconds
+        self.deadline = time.thread_time() + self.seconds
         sys.settrace(self._trace)
         return self
 

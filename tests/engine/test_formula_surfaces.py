@@ -75,3 +75,23 @@ def test_a_formula_typed_before_is_instant():
     s = optviz.Surface.from_expression(text)
     optviz.simulate(s, [optviz.Optimizer("adam")], steps=10)
     assert time.perf_counter() - began < 0.3
+
+
+def test_sigmoid_and_softplus_do_not_overflow():
+    s = optviz.Surface.from_expression("softplus(x) + sigmoid(y)", domain=((-2, 2), (-2, 2)))
+    x = np.array([1000.0, -1000.0, 0.0])
+    y = np.array([-1000.0, 1000.0, 0.0])
+    np.testing.assert_allclose(s.f(x, y), [1000.0, 1.0, math.log(2) + 0.5])
+    # softplus' = sigmoid, sigmoid' = sigmoid (1 - sigmoid): 0 or 1 far out, never NaN.
+    np.testing.assert_allclose(s.grad(x, y), [[1.0, 0.0], [0.0, 0.0], [0.5, 0.25]])
+    typed_out = optviz.Surface.from_expression("1/(1+exp(-x))^2 + log(1 + exp(3*y))")
+    assert np.isfinite(typed_out.grad([-1000.0, 1000.0], [1000.0, -1000.0])).all()
+    np.testing.assert_allclose(typed_out.f(-1000.0, 1000.0), 3000.0)
+
+
+def test_differentiation_that_takes_sympy_seconds_is_refused_quickly():
+    # Parses in milliseconds; sympy's derivative of it takes seconds without the bound.
+    began = time.perf_counter()
+    with pytest.raises(optviz.ExpressionError, match="too complex to differentiate"):
+        optviz.Surface.from_expression("abs(sinh(sqrt(x + y)^63))")
+    assert time.perf_counter() - began < 2.0
