@@ -13,13 +13,27 @@ Everything under ``optviz`` except ``optviz.app`` is free of Qt.
 from . import _numba_env  # noqa: F401  (must run before anything imports numba)
 from .engine import Cancelled, Noise, Result, RunSpec, execute, simulate, warmup
 from .optimizers import OPTIMIZER_NAMES, OPTIMIZERS, Optimizer
+from .race import FINISH_KINDS, Finish, RaceResult, race
 from .schedules import SCHEDULES, Schedule
 from .surfaces import PRESET_NAMES, PRESETS, Surface
 from .surfaces.errors import ExpressionError
+from .swarm import SwarmResult, swarm
+from .sweep import LabeledArray, SweepResult, TuneResult, sweep, tune
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "FINISH_KINDS",
+    "Finish",
+    "LabeledArray",
+    "RaceResult",
+    "SwarmResult",
+    "SweepResult",
+    "TuneResult",
+    "race",
+    "swarm",
+    "sweep",
+    "tune",
     "OPTIMIZERS",
     "OPTIMIZER_NAMES",
     "PRESETS",

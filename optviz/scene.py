@@ -19,10 +19,13 @@ from typing import Any
 from .engine.noise import Noise
 from .engine.run import RunSpec
 from .optimizers.spec import Optimizer
+from .studies import Studies
 from .surfaces.surface import Surface
 
 SCENE_FORMAT = "optviz-scene"
-SCENE_VERSION = 1
+#: Version 2 added "studies" (race/tune/swarm/sweep settings); version 1 files load
+#: with the default studies.
+SCENE_VERSION = 2
 MAX_STEPS = 100_000
 MAX_STARTS = 64
 
@@ -88,6 +91,7 @@ class Scene:
     steps: int = 2000
     noise: Noise = field(default_factory=Noise)
     view: tuple[tuple[float, float], tuple[float, float]] | None = None
+    studies: Studies = field(default_factory=Studies)
 
     def __post_init__(self) -> None:
         if not 1 <= self.steps <= MAX_STEPS:
@@ -110,7 +114,9 @@ class Scene:
         optimizers = [self.entries[i].optimizer for i in self.enabled]
         if not optimizers:
             return None
-        noise = self.noise if self.noise.std > 0 else None
+        # A batch size alone means true minibatches, which only dataset surfaces have.
+        minibatches = self.noise.batch_size is not None and self.surface.kind == "dataset"
+        noise = self.noise if self.noise.std > 0 or minibatches else None
         return RunSpec.build(self.surface, optimizers, self.starts, self.steps, noise)
 
     def with_entries(self, entries) -> Scene:
@@ -127,6 +133,7 @@ class Scene:
             "steps": self.steps,
             "noise": self.noise.to_dict(),
             "view": [list(v) for v in self.view] if self.view else None,
+            "studies": self.studies.to_dict(),
         }
 
     def to_json(self) -> str:
@@ -154,13 +161,14 @@ class Scene:
             view = _pairs(view, "view") if view is not None else None
             if view is not None and (len(view) != 2 or any(a >= b for a, b in view)):
                 raise SceneError("view must be [[x0, x1], [y0, y1]] with x0 < x1 and y0 < y1")
+            studies = Studies.from_dict(d["studies"]) if d.get("studies") else Studies()
         except KeyError as missing:
             raise SceneError(f"the scene has no {missing.args[0]!r}") from None
         except SceneError:
             raise
         except ValueError as bad:
             raise SceneError(str(bad)) from None
-        return cls(surface, entries, starts, steps, noise, view)
+        return cls(surface, entries, starts, steps, noise, view, studies)
 
     @classmethod
     def from_json(cls, text: str) -> Scene:

@@ -104,21 +104,9 @@ def formula_ratio(repeats: int) -> tuple[float, float]:
 
 def swarm_memory() -> tuple[float, float, int]:
     """(seconds, peak MiB of array allocations, steps) of 1e5 starts x 12 optimizers x 1000."""
-    names = [
-        "sgd",
-        "momentum",
-        "nag",
-        "adagrad",
-        "rmsprop",
-        "adadelta",
-        "adam",
-        "amsgrad",
-        "adamw",
-        "nadam",
-        "radam",
-        "yogi",
-    ]
-    opts = [optviz.Optimizer(n) for n in names]
+    from .races import SWARM_OPTIMIZERS
+
+    opts = [optviz.Optimizer(n) for n in SWARM_OPTIMIZERS]
     starts = np.random.default_rng(1).uniform(-2, 2, (100_000, 2))
     optviz.simulate("rosenbrock", opts, starts[:10], steps=2, record="final")
     tracemalloc.start()
@@ -144,10 +132,25 @@ def main(argv: list[str] | None = None) -> int:
         "suite",
         nargs="?",
         default="engine",
-        choices=("engine", "app", "export"),
-        help="engine (default), app (start-up, drag, playback, cancel) or export (300-frame MP4s)",
+        choices=("engine", "app", "export", "sweep", "swarm", "surfaces"),
+        help="engine (default), app (start-up, drag, playback, cancel), export (300-frame "
+        "MP4s), sweep (100 x 100 sgd sweep, and one on a dataset surface), swarm (12 "
+        "optimizers x 10^4 starts) or "
+        "surfaces (sculpted, height-map and dataset surfaces vs a preset)",
     )
     args = parser.parse_args(argv)
+    if args.suite in ("sweep", "swarm"):
+        if args.repeats < 1:
+            parser.error("--repeats must be >= 1")
+        from .races import main as races_main
+
+        return races_main(args.suite, args.repeats)
+    if args.suite == "surfaces":
+        if args.repeats < 1:
+            parser.error("--repeats must be >= 1")
+        from .surfaces import main as surfaces_main
+
+        return surfaces_main(args.repeats)
     if args.suite == "app":
         from optviz.app.bench import main as app_main
 

@@ -169,6 +169,7 @@ OPCODES = {
     'qhm': 18,
     'qhadam': 19,
     'window_adam': 20,
+    'decoupled_adam': 21,
 }
 LINE_SEARCH = OPCODES['line_search']
 
@@ -217,6 +218,8 @@ def init_block(code, hp, S, lo, hi):
         s0, s1, s2 = R.qhadam_init(hp)
     elif code == 20:  # window_adam
         s0, s1, s2 = R.window_adam_init(hp)
+    elif code == 21:  # decoupled_adam
+        s0, s1, s2 = R.decoupled_adam_init(hp)
     S[0, :, lo:hi] = s0
     S[1, :, lo:hi] = s1
     S[2, :, lo:hi] = s2
@@ -481,6 +484,272 @@ def update_block(code, hp, lr, mom, t, x0, x1, g0, g1, s00, s10, s20, s01, s11, 
                 x0[r], s00[r], s10[r], _, _ = R.window_adam_coord(x0[r], g0[r], s00[r], s10[r], 0.0, c)
             for r in range(n):
                 x1[r], s01[r], s11[r], _, _ = R.window_adam_coord(x1[r], g1[r], s01[r], s11[r], 0.0, c)
+    elif code == 21:  # decoupled_adam
+        c = R.decoupled_adam_consts(hp, lr, mom, t)
+        if want_elr:
+            for r in range(n):
+                x0[r], s00[r], s10[r], _, e0[r] = R.decoupled_adam_coord(x0[r], g0[r], g0[r] * g0[r], s00[r], s10[r], 0.0, c)
+            for r in range(n):
+                x1[r], s01[r], s11[r], _, e1[r] = R.decoupled_adam_coord(x1[r], g1[r], g1[r] * g1[r], s01[r], s11[r], 0.0, c)
+        else:
+            for r in range(n):
+                x0[r], s00[r], s10[r], _, _ = R.decoupled_adam_coord(x0[r], g0[r], g0[r] * g0[r], s00[r], s10[r], 0.0, c)
+            for r in range(n):
+                x1[r], s01[r], s11[r], _, _ = R.decoupled_adam_coord(x1[r], g1[r], g1[r] * g1[r], s01[r], s11[r], 0.0, c)
+
+
+@_jit
+def lookahead_mixed(code, hps, lr_t, mom_t, t, cfg, li, mi, x0, x1, s00, s10, s20, s01, s11, s21,
+                    q0, q1):
+    """lookahead_block with per-run constants (see update_mixed)."""
+    n = x0.shape[0]
+    if code == 3:  # nag
+        for r in range(n):
+            c = R.nag_consts(hps[cfg[r]], lr_t[li[r]], mom_t[mi[r]], t)
+            q0[r] = R.nag_lookahead(x0[r], s00[r], 0.0, 0.0, c)
+            q1[r] = R.nag_lookahead(x1[r], s01[r], 0.0, 0.0, c)
+        return True
+    return False
+
+
+@_jit
+def update_mixed(code, hps, lr_t, mom_t, t, cfg, li, mi, x0, x1, g0, g1, s00, s10, s20, s01, s11, s21,
+                 e0, e1, want_elr):
+    """One optimizer step of a heterogeneous block (in place): run r uses the row
+    hps[cfg[r]], learning rate lr_t[li[r]] and momentum mom_t[mi[r]] (lr_t, mom_t:
+    the step's row of the deduplicated schedule tables)."""
+    n = x0.shape[0]
+    if code == 0:  # gd
+        if want_elr:
+            for r in range(n):
+                c = R.gd_consts(hps[cfg[r]], lr_t[li[r]], mom_t[mi[r]], t)
+                x0[r], _, _, _, e0[r] = R.gd_coord(x0[r], g0[r], 0.0, 0.0, 0.0, c)
+                x1[r], _, _, _, e1[r] = R.gd_coord(x1[r], g1[r], 0.0, 0.0, 0.0, c)
+        else:
+            for r in range(n):
+                c = R.gd_consts(hps[cfg[r]], lr_t[li[r]], mom_t[mi[r]], t)
+                x0[r], _, _, _, _ = R.gd_coord(x0[r], g0[r], 0.0, 0.0, 0.0, c)
+                x1[r], _, _, _, _ = R.gd_coord(x1[r], g1[r], 0.0, 0.0, 0.0, c)
+    elif code == 1:  # sgd
+        if want_elr:
+            for r in range(n):
+                c = R.sgd_consts(hps[cfg[r]], lr_t[li[r]], mom_t[mi[r]], t)
+                x0[r], s00[r], _, _, e0[r] = R.sgd_coord(x0[r], g0[r], s00[r], 0.0, 0.0, c)
+                x1[r], s01[r], _, _, e1[r] = R.sgd_coord(x1[r], g1[r], s01[r], 0.0, 0.0, c)
+        else:
+            for r in range(n):
+                c = R.sgd_consts(hps[cfg[r]], lr_t[li[r]], mom_t[mi[r]], t)
+                x0[r], s00[r], _, _, _ = R.sgd_coord(x0[r], g0[r], s00[r], 0.0, 0.0, c)
+                x1[r], s01[r], _, _, _ = R.sgd_coord(x1[r], g1[r], s01[r], 0.0, 0.0, c)
+    elif code == 2:  # momentum
+        if want_elr:
+            for r in range(n):
+                c = R.momentum_consts(hps[cfg[r]], lr_t[li[r]], mom_t[mi[r]], t)
+                x0[r], s00[r], _, _, e0[r] = R.momentum_coord(x0[r], g0[r], s00[r], 0.0, 0.0, c)
+                x1[r], s01[r], _, _, e1[r] = R.momentum_coord(x1[r], g1[r], s01[r], 0.0, 0.0, c)
+        else:
+            for r in range(n):
+                c = R.momentum_consts(hps[cfg[r]], lr_t[li[r]], mom_t[mi[r]], t)
+                x0[r], s00[r], _, _, _ = R.momentum_coord(x0[r], g0[r], s00[r], 0.0, 0.0, c)
+                x1[r], s01[r], _, _, _ = R.momentum_coord(x1[r], g1[r], s01[r], 0.0, 0.0, c)
+    elif code == 3:  # nag
+        if want_elr:
+            for r in range(n):
+                c = R.nag_consts(hps[cfg[r]], lr_t[li[r]], mom_t[mi[r]], t)
+                x0[r], s00[r], _, _, e0[r] = R.nag_coord(x0[r], g0[r], s00[r], 0.0, 0.0, c)
+                x1[r], s01[r], _, _, e1[r] = R.nag_coord(x1[r], g1[r], s01[r], 0.0, 0.0, c)
+        else:
+            for r in range(n):
+                c = R.nag_consts(hps[cfg[r]], lr_t[li[r]], mom_t[mi[r]], t)
+                x0[r], s00[r], _, _, _ = R.nag_coord(x0[r], g0[r], s00[r], 0.0, 0.0, c)
+                x1[r], s01[r], _, _, _ = R.nag_coord(x1[r], g1[r], s01[r], 0.0, 0.0, c)
+    elif code == 5:  # sign
+        if want_elr:
+            for r in range(n):
+                c = R.sign_consts(hps[cfg[r]], lr_t[li[r]], mom_t[mi[r]], t)
+                x0[r], _, _, _, e0[r] = R.sign_coord(x0[r], g0[r], 0.0, 0.0, 0.0, c)
+                x1[r], _, _, _, e1[r] = R.sign_coord(x1[r], g1[r], 0.0, 0.0, 0.0, c)
+        else:
+            for r in range(n):
+                c = R.sign_consts(hps[cfg[r]], lr_t[li[r]], mom_t[mi[r]], t)
+                x0[r], _, _, _, _ = R.sign_coord(x0[r], g0[r], 0.0, 0.0, 0.0, c)
+                x1[r], _, _, _, _ = R.sign_coord(x1[r], g1[r], 0.0, 0.0, 0.0, c)
+    elif code == 6:  # adagrad
+        if want_elr:
+            for r in range(n):
+                c = R.adagrad_consts(hps[cfg[r]], lr_t[li[r]], mom_t[mi[r]], t)
+                x0[r], s00[r], _, _, e0[r] = R.adagrad_coord(x0[r], g0[r], s00[r], 0.0, 0.0, c)
+                x1[r], s01[r], _, _, e1[r] = R.adagrad_coord(x1[r], g1[r], s01[r], 0.0, 0.0, c)
+        else:
+            for r in range(n):
+                c = R.adagrad_consts(hps[cfg[r]], lr_t[li[r]], mom_t[mi[r]], t)
+                x0[r], s00[r], _, _, _ = R.adagrad_coord(x0[r], g0[r], s00[r], 0.0, 0.0, c)
+                x1[r], s01[r], _, _, _ = R.adagrad_coord(x1[r], g1[r], s01[r], 0.0, 0.0, c)
+    elif code == 7:  # rmsprop
+        if want_elr:
+            for r in range(n):
+                c = R.rmsprop_consts(hps[cfg[r]], lr_t[li[r]], mom_t[mi[r]], t)
+                x0[r], s00[r], s10[r], s20[r], e0[r] = R.rmsprop_coord(x0[r], g0[r], s00[r], s10[r], s20[r], c)
+                x1[r], s01[r], s11[r], s21[r], e1[r] = R.rmsprop_coord(x1[r], g1[r], s01[r], s11[r], s21[r], c)
+        else:
+            for r in range(n):
+                c = R.rmsprop_consts(hps[cfg[r]], lr_t[li[r]], mom_t[mi[r]], t)
+                x0[r], s00[r], s10[r], s20[r], _ = R.rmsprop_coord(x0[r], g0[r], s00[r], s10[r], s20[r], c)
+                x1[r], s01[r], s11[r], s21[r], _ = R.rmsprop_coord(x1[r], g1[r], s01[r], s11[r], s21[r], c)
+    elif code == 8:  # adadelta
+        if want_elr:
+            for r in range(n):
+                c = R.adadelta_consts(hps[cfg[r]], lr_t[li[r]], mom_t[mi[r]], t)
+                x0[r], s00[r], s10[r], _, e0[r] = R.adadelta_coord(x0[r], g0[r], s00[r], s10[r], 0.0, c)
+                x1[r], s01[r], s11[r], _, e1[r] = R.adadelta_coord(x1[r], g1[r], s01[r], s11[r], 0.0, c)
+        else:
+            for r in range(n):
+                c = R.adadelta_consts(hps[cfg[r]], lr_t[li[r]], mom_t[mi[r]], t)
+                x0[r], s00[r], s10[r], _, _ = R.adadelta_coord(x0[r], g0[r], s00[r], s10[r], 0.0, c)
+                x1[r], s01[r], s11[r], _, _ = R.adadelta_coord(x1[r], g1[r], s01[r], s11[r], 0.0, c)
+    elif code == 9:  # adam
+        if want_elr:
+            for r in range(n):
+                c = R.adam_consts(hps[cfg[r]], lr_t[li[r]], mom_t[mi[r]], t)
+                x0[r], s00[r], s10[r], s20[r], e0[r] = R.adam_coord(x0[r], g0[r], s00[r], s10[r], s20[r], c)
+                x1[r], s01[r], s11[r], s21[r], e1[r] = R.adam_coord(x1[r], g1[r], s01[r], s11[r], s21[r], c)
+        else:
+            for r in range(n):
+                c = R.adam_consts(hps[cfg[r]], lr_t[li[r]], mom_t[mi[r]], t)
+                x0[r], s00[r], s10[r], s20[r], _ = R.adam_coord(x0[r], g0[r], s00[r], s10[r], s20[r], c)
+                x1[r], s01[r], s11[r], s21[r], _ = R.adam_coord(x1[r], g1[r], s01[r], s11[r], s21[r], c)
+    elif code == 10:  # amsgrad
+        if want_elr:
+            for r in range(n):
+                c = R.adam_consts(hps[cfg[r]], lr_t[li[r]], mom_t[mi[r]], t)
+                x0[r], s00[r], s10[r], s20[r], e0[r] = R.adam_coord(x0[r], g0[r], s00[r], s10[r], s20[r], c)
+                x1[r], s01[r], s11[r], s21[r], e1[r] = R.adam_coord(x1[r], g1[r], s01[r], s11[r], s21[r], c)
+        else:
+            for r in range(n):
+                c = R.adam_consts(hps[cfg[r]], lr_t[li[r]], mom_t[mi[r]], t)
+                x0[r], s00[r], s10[r], s20[r], _ = R.adam_coord(x0[r], g0[r], s00[r], s10[r], s20[r], c)
+                x1[r], s01[r], s11[r], s21[r], _ = R.adam_coord(x1[r], g1[r], s01[r], s11[r], s21[r], c)
+    elif code == 11:  # adamw
+        if want_elr:
+            for r in range(n):
+                c = R.adam_consts(hps[cfg[r]], lr_t[li[r]], mom_t[mi[r]], t)
+                x0[r], s00[r], s10[r], s20[r], e0[r] = R.adam_coord(x0[r], g0[r], s00[r], s10[r], s20[r], c)
+                x1[r], s01[r], s11[r], s21[r], e1[r] = R.adam_coord(x1[r], g1[r], s01[r], s11[r], s21[r], c)
+        else:
+            for r in range(n):
+                c = R.adam_consts(hps[cfg[r]], lr_t[li[r]], mom_t[mi[r]], t)
+                x0[r], s00[r], s10[r], s20[r], _ = R.adam_coord(x0[r], g0[r], s00[r], s10[r], s20[r], c)
+                x1[r], s01[r], s11[r], s21[r], _ = R.adam_coord(x1[r], g1[r], s01[r], s11[r], s21[r], c)
+    elif code == 12:  # adamax
+        if want_elr:
+            for r in range(n):
+                c = R.adamax_consts(hps[cfg[r]], lr_t[li[r]], mom_t[mi[r]], t)
+                x0[r], s00[r], s10[r], _, e0[r] = R.adamax_coord(x0[r], g0[r], s00[r], s10[r], 0.0, c)
+                x1[r], s01[r], s11[r], _, e1[r] = R.adamax_coord(x1[r], g1[r], s01[r], s11[r], 0.0, c)
+        else:
+            for r in range(n):
+                c = R.adamax_consts(hps[cfg[r]], lr_t[li[r]], mom_t[mi[r]], t)
+                x0[r], s00[r], s10[r], _, _ = R.adamax_coord(x0[r], g0[r], s00[r], s10[r], 0.0, c)
+                x1[r], s01[r], s11[r], _, _ = R.adamax_coord(x1[r], g1[r], s01[r], s11[r], 0.0, c)
+    elif code == 13:  # nadam
+        if want_elr:
+            for r in range(n):
+                c = R.nadam_consts(hps[cfg[r]], lr_t[li[r]], mom_t[mi[r]], t)
+                x0[r], s00[r], s10[r], s20[r], e0[r] = R.nadam_coord(x0[r], g0[r], s00[r], s10[r], s20[r], c)
+                x1[r], s01[r], s11[r], s21[r], e1[r] = R.nadam_coord(x1[r], g1[r], s01[r], s11[r], s21[r], c)
+        else:
+            for r in range(n):
+                c = R.nadam_consts(hps[cfg[r]], lr_t[li[r]], mom_t[mi[r]], t)
+                x0[r], s00[r], s10[r], s20[r], _ = R.nadam_coord(x0[r], g0[r], s00[r], s10[r], s20[r], c)
+                x1[r], s01[r], s11[r], s21[r], _ = R.nadam_coord(x1[r], g1[r], s01[r], s11[r], s21[r], c)
+    elif code == 14:  # radam
+        if want_elr:
+            for r in range(n):
+                c = R.radam_consts(hps[cfg[r]], lr_t[li[r]], mom_t[mi[r]], t)
+                x0[r], s00[r], s10[r], _, e0[r] = R.radam_coord(x0[r], g0[r], s00[r], s10[r], 0.0, c)
+                x1[r], s01[r], s11[r], _, e1[r] = R.radam_coord(x1[r], g1[r], s01[r], s11[r], 0.0, c)
+        else:
+            for r in range(n):
+                c = R.radam_consts(hps[cfg[r]], lr_t[li[r]], mom_t[mi[r]], t)
+                x0[r], s00[r], s10[r], _, _ = R.radam_coord(x0[r], g0[r], s00[r], s10[r], 0.0, c)
+                x1[r], s01[r], s11[r], _, _ = R.radam_coord(x1[r], g1[r], s01[r], s11[r], 0.0, c)
+    elif code == 15:  # yogi
+        if want_elr:
+            for r in range(n):
+                c = R.yogi_consts(hps[cfg[r]], lr_t[li[r]], mom_t[mi[r]], t)
+                x0[r], s00[r], s10[r], _, e0[r] = R.yogi_coord(x0[r], g0[r], s00[r], s10[r], 0.0, c)
+                x1[r], s01[r], s11[r], _, e1[r] = R.yogi_coord(x1[r], g1[r], s01[r], s11[r], 0.0, c)
+        else:
+            for r in range(n):
+                c = R.yogi_consts(hps[cfg[r]], lr_t[li[r]], mom_t[mi[r]], t)
+                x0[r], s00[r], s10[r], _, _ = R.yogi_coord(x0[r], g0[r], s00[r], s10[r], 0.0, c)
+                x1[r], s01[r], s11[r], _, _ = R.yogi_coord(x1[r], g1[r], s01[r], s11[r], 0.0, c)
+    elif code == 16:  # adabelief
+        if want_elr:
+            for r in range(n):
+                c = R.adabelief_consts(hps[cfg[r]], lr_t[li[r]], mom_t[mi[r]], t)
+                x0[r], s00[r], s10[r], _, e0[r] = R.adabelief_coord(x0[r], g0[r], s00[r], s10[r], 0.0, c)
+                x1[r], s01[r], s11[r], _, e1[r] = R.adabelief_coord(x1[r], g1[r], s01[r], s11[r], 0.0, c)
+        else:
+            for r in range(n):
+                c = R.adabelief_consts(hps[cfg[r]], lr_t[li[r]], mom_t[mi[r]], t)
+                x0[r], s00[r], s10[r], _, _ = R.adabelief_coord(x0[r], g0[r], s00[r], s10[r], 0.0, c)
+                x1[r], s01[r], s11[r], _, _ = R.adabelief_coord(x1[r], g1[r], s01[r], s11[r], 0.0, c)
+    elif code == 17:  # lion
+        if want_elr:
+            for r in range(n):
+                c = R.lion_consts(hps[cfg[r]], lr_t[li[r]], mom_t[mi[r]], t)
+                x0[r], s00[r], _, _, e0[r] = R.lion_coord(x0[r], g0[r], s00[r], 0.0, 0.0, c)
+                x1[r], s01[r], _, _, e1[r] = R.lion_coord(x1[r], g1[r], s01[r], 0.0, 0.0, c)
+        else:
+            for r in range(n):
+                c = R.lion_consts(hps[cfg[r]], lr_t[li[r]], mom_t[mi[r]], t)
+                x0[r], s00[r], _, _, _ = R.lion_coord(x0[r], g0[r], s00[r], 0.0, 0.0, c)
+                x1[r], s01[r], _, _, _ = R.lion_coord(x1[r], g1[r], s01[r], 0.0, 0.0, c)
+    elif code == 18:  # qhm
+        if want_elr:
+            for r in range(n):
+                c = R.qhm_consts(hps[cfg[r]], lr_t[li[r]], mom_t[mi[r]], t)
+                x0[r], s00[r], _, _, e0[r] = R.qhm_coord(x0[r], g0[r], s00[r], 0.0, 0.0, c)
+                x1[r], s01[r], _, _, e1[r] = R.qhm_coord(x1[r], g1[r], s01[r], 0.0, 0.0, c)
+        else:
+            for r in range(n):
+                c = R.qhm_consts(hps[cfg[r]], lr_t[li[r]], mom_t[mi[r]], t)
+                x0[r], s00[r], _, _, _ = R.qhm_coord(x0[r], g0[r], s00[r], 0.0, 0.0, c)
+                x1[r], s01[r], _, _, _ = R.qhm_coord(x1[r], g1[r], s01[r], 0.0, 0.0, c)
+    elif code == 19:  # qhadam
+        if want_elr:
+            for r in range(n):
+                c = R.qhadam_consts(hps[cfg[r]], lr_t[li[r]], mom_t[mi[r]], t)
+                x0[r], s00[r], s10[r], _, e0[r] = R.qhadam_coord(x0[r], g0[r], s00[r], s10[r], 0.0, c)
+                x1[r], s01[r], s11[r], _, e1[r] = R.qhadam_coord(x1[r], g1[r], s01[r], s11[r], 0.0, c)
+        else:
+            for r in range(n):
+                c = R.qhadam_consts(hps[cfg[r]], lr_t[li[r]], mom_t[mi[r]], t)
+                x0[r], s00[r], s10[r], _, _ = R.qhadam_coord(x0[r], g0[r], s00[r], s10[r], 0.0, c)
+                x1[r], s01[r], s11[r], _, _ = R.qhadam_coord(x1[r], g1[r], s01[r], s11[r], 0.0, c)
+    elif code == 20:  # window_adam
+        if want_elr:
+            for r in range(n):
+                c = R.window_adam_consts(hps[cfg[r]], lr_t[li[r]], mom_t[mi[r]], t)
+                x0[r], s00[r], s10[r], _, e0[r] = R.window_adam_coord(x0[r], g0[r], s00[r], s10[r], 0.0, c)
+                x1[r], s01[r], s11[r], _, e1[r] = R.window_adam_coord(x1[r], g1[r], s01[r], s11[r], 0.0, c)
+        else:
+            for r in range(n):
+                c = R.window_adam_consts(hps[cfg[r]], lr_t[li[r]], mom_t[mi[r]], t)
+                x0[r], s00[r], s10[r], _, _ = R.window_adam_coord(x0[r], g0[r], s00[r], s10[r], 0.0, c)
+                x1[r], s01[r], s11[r], _, _ = R.window_adam_coord(x1[r], g1[r], s01[r], s11[r], 0.0, c)
+    elif code == 21:  # decoupled_adam
+        if want_elr:
+            for r in range(n):
+                c = R.decoupled_adam_consts(hps[cfg[r]], lr_t[li[r]], mom_t[mi[r]], t)
+                x0[r], s00[r], s10[r], _, e0[r] = R.decoupled_adam_coord(x0[r], g0[r], g0[r] * g0[r], s00[r], s10[r], 0.0, c)
+                x1[r], s01[r], s11[r], _, e1[r] = R.decoupled_adam_coord(x1[r], g1[r], g1[r] * g1[r], s01[r], s11[r], 0.0, c)
+        else:
+            for r in range(n):
+                c = R.decoupled_adam_consts(hps[cfg[r]], lr_t[li[r]], mom_t[mi[r]], t)
+                x0[r], s00[r], s10[r], _, _ = R.decoupled_adam_coord(x0[r], g0[r], g0[r] * g0[r], s00[r], s10[r], 0.0, c)
+                x1[r], s01[r], s11[r], _, _ = R.decoupled_adam_coord(x1[r], g1[r], g1[r] * g1[r], s01[r], s11[r], 0.0, c)
 
 
 @_jit
@@ -623,6 +892,111 @@ def eval_grad(sid, sp, XY, G):
         grad_block(sid, sp, XY[0, lo:hi], XY[1, lo:hi], G[0, lo:hi], G[1, lo:hi])
 
 
+@_jit
+def advance_mixed(sid, sp, code, hps, lr_tab, mom_tab, seed, noise_std,
+                  t_begin, t_end, every, tol2, minima, fin_kind, fin_ref, fin_thr,
+                  RI, X, S, G, Q, E, C, L, B, lo, hi, divs, hits, fins, xy_out, record_xy):
+    """Advance the runs in working columns lo:hi (one opcode, per-run configurations).
+
+    ``RI`` int64[5, width] holds per column: configuration (row of ``hps``), row of
+    ``lr_tab`` and of ``mom_tab`` (float64[steps, rows]), start index (noise stream) and
+    output run index (row of ``xy_out``). ``fins`` records the first step at which the
+    finish condition held: fin_kind 0 = squared distance to a known minimum <= fin_thr,
+    1 = loss - fin_ref <= fin_thr, 2 = squared gradient norm <= fin_thr; -1 = none.
+    """
+    n = hi - lo
+    n_minima = minima.shape[0]
+    x0, x1 = X[0, lo:hi], X[1, lo:hi]
+    g0, g1 = G[0, lo:hi], G[1, lo:hi]
+    q0, q1 = Q[0, lo:hi], Q[1, lo:hi]
+    e0, e1 = E[0, lo:hi], E[1, lo:hi]
+    c0, c1 = C[0, lo:hi], C[1, lo:hi]
+    s00, s10, s20 = S[0, 0, lo:hi], S[1, 0, lo:hi], S[2, 0, lo:hi]
+    s01, s11, s21 = S[0, 1, lo:hi], S[1, 1, lo:hi], S[2, 1, lo:hi]
+    cfg, li, mi, st, out = RI[0, lo:hi], RI[1, lo:hi], RI[2, lo:hi], RI[3, lo:hi], RI[4, lo:hi]
+    loss = L[lo:hi]
+    best = B[lo:hi]
+    dv = divs[lo:hi]
+    ht = hits[lo:hi]
+    fn = fins[lo:hi]
+    if t_begin == 0 and record_xy:
+        for r in range(n):
+            xy_out[out[r], 0, 0] = x0[r]
+            xy_out[out[r], 0, 1] = x1[r]
+    for t in range(t_begin + 1, t_end + 1):
+        lr_t = lr_tab[t - 1]
+        mom_t = mom_tab[t - 1]
+        if lookahead_mixed(code, hps, lr_t, mom_t, t, cfg, li, mi, x0, x1,
+                           s00, s10, s20, s01, s11, s21, q0, q1):
+            grad_block(sid, sp, q0, q1, g0, g1)
+        else:
+            grad_block(sid, sp, x0, x1, g0, g1)
+        if noise_std > 0.0:
+            for r in range(n):
+                z0, z1 = normal_pair(seed, st[r], t)
+                g0[r] += noise_std * z0
+                g1[r] += noise_std * z1
+        if code == LINE_SEARCH:
+            for r in range(n):
+                line_search_block(sid, sp, hps[cfg[r]], x0[r:r + 1], x1[r:r + 1],
+                                  g0[r:r + 1], g1[r:r + 1], c0[r:r + 1], c1[r:r + 1],
+                                  q0[r:r + 1], q1[r:r + 1], loss[r:r + 1], best[r:r + 1],
+                                  e0[r:r + 1], e1[r:r + 1])
+        else:
+            update_mixed(code, hps, lr_t, mom_t, t, cfg, li, mi, x0, x1, g0, g1,
+                         s00, s10, s20, s01, s11, s21, e0, e1, False)
+        # The finish quantities at the new point (scratch: loss, q); paid only when asked.
+        if fin_kind == 1:
+            loss_block(sid, sp, x0, x1, loss)
+        elif fin_kind == 2:
+            grad_block(sid, sp, x0, x1, q0, q1)
+        record = t % every == 0
+        j = t // every
+        for r in range(n):
+            if not (math.isfinite(x0[r]) and math.isfinite(x1[r])):
+                if dv[r] < 0:
+                    dv[r] = t
+                x0[r] = np.nan
+                x1[r] = np.nan
+            if ht[r] < 0 and tol2 > 0.0:
+                for m in range(n_minima):
+                    dx = x0[r] - minima[m, 0]
+                    dy = x1[r] - minima[m, 1]
+                    if dx * dx + dy * dy <= tol2:
+                        ht[r] = t
+                        break
+            if fn[r] < 0 and dv[r] < 0:
+                if fin_kind == 0:
+                    for m in range(n_minima):
+                        dx = x0[r] - minima[m, 0]
+                        dy = x1[r] - minima[m, 1]
+                        if dx * dx + dy * dy <= fin_thr:
+                            fn[r] = t
+                            break
+                elif fin_kind == 1:
+                    if loss[r] - fin_ref <= fin_thr:
+                        fn[r] = t
+                elif fin_kind == 2:
+                    if q0[r] * q0[r] + q1[r] * q1[r] <= fin_thr:
+                        fn[r] = t
+            if record and record_xy:
+                xy_out[out[r], j, 0] = x0[r]
+                xy_out[out[r], j, 1] = x1[r]
+
+
+@njit(cache=True, nogil=True, parallel=True, error_model="numpy")
+def run_mixed(sid, sp, block_code, block_lo, block_hi, hps, lr_tab, mom_tab, seed,
+              noise_std, t_begin, t_end, every, tol2, minima, fin_kind, fin_ref, fin_thr,
+              RI, X, S, G, Q, E, C, L, B, divs, hits, fins, xy_out, record_xy):
+    """Advance every heterogeneous block (columns block_lo[b]:block_hi[b], opcode
+    block_code[b]) from t_begin to t_end; blocks run in parallel."""
+    for b in prange(block_code.shape[0]):
+        advance_mixed(sid, sp, block_code[b], hps, lr_tab, mom_tab, seed, noise_std,
+                      t_begin, t_end, every, tol2, minima, fin_kind, fin_ref, fin_thr,
+                      RI, X, S, G, Q, E, C, L, B, block_lo[b], block_hi[b],
+                      divs, hits, fins, xy_out, record_xy)
+
+
 @njit(cache=True, nogil=True, parallel=True, error_model="numpy")
 def init_runs(codes, hps, block_cfg, block_lo, block_hi, block_plo, S):
     """Initial optimizer state of every run (padded layout)."""
@@ -630,3 +1004,13 @@ def init_runs(codes, hps, block_cfg, block_lo, block_hi, block_plo, S):
         o = block_cfg[b]
         plo = block_plo[b]
         init_block(codes[o], hps[o], S, plo, plo + block_hi[b] - block_lo[b])
+
+
+@njit(cache=True, nogil=True, parallel=True, error_model="numpy")
+def init_mixed(codes, hps, RI, S):
+    """Initial optimizer state of every working column (RI[0] = configuration, -1 for the
+    padding between blocks)."""
+    for i in prange(RI.shape[1]):
+        o = RI[0, i]
+        if o >= 0:
+            init_block(codes[o], hps[o], S, i, i + 1)

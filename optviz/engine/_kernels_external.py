@@ -13,7 +13,15 @@ import numpy as np
 from optviz import _numba_env  # noqa: F401
 from numba import njit, prange
 
-from optviz.engine._kernels import LINE_SEARCH, init_runs, lookahead_block, update_block
+from optviz.engine._kernels import (
+    LINE_SEARCH,
+    init_mixed,
+    init_runs,
+    lookahead_block,
+    lookahead_mixed,
+    update_block,
+    update_mixed,
+)
 from optviz.engine.noise import normal_pair
 
 _jit = njit(cache=True, nogil=True, error_model="numpy")
@@ -174,3 +182,108 @@ def eval_grad(sid, sp, f_fn, gx_fn, gy_fn, XY, G):
     for c in prange((n + chunk - 1) // chunk):
         lo, hi = c * chunk, min(n, (c + 1) * chunk)
         grad_block(sid, sp, f_fn, gx_fn, gy_fn, XY[0, lo:hi], XY[1, lo:hi], G[0, lo:hi], G[1, lo:hi])
+
+
+@_jit
+def advance_mixed(sid, sp, f_fn, gx_fn, gy_fn, code, hps, lr_tab, mom_tab, seed, noise_std,
+                  t_begin, t_end, every, tol2, minima, fin_kind, fin_ref, fin_thr,
+                  RI, X, S, G, Q, E, C, L, B, lo, hi, divs, hits, fins, xy_out, record_xy):
+    """Advance the runs in working columns lo:hi (one opcode, per-run configurations).
+
+    ``RI`` int64[5, width] holds per column: configuration (row of ``hps``), row of
+    ``lr_tab`` and of ``mom_tab`` (float64[steps, rows]), start index (noise stream) and
+    output run index (row of ``xy_out``). ``fins`` records the first step at which the
+    finish condition held: fin_kind 0 = squared distance to a known minimum <= fin_thr,
+    1 = loss - fin_ref <= fin_thr, 2 = squared gradient norm <= fin_thr; -1 = none.
+    """
+    n = hi - lo
+    n_minima = minima.shape[0]
+    x0, x1 = X[0, lo:hi], X[1, lo:hi]
+    g0, g1 = G[0, lo:hi], G[1, lo:hi]
+    q0, q1 = Q[0, lo:hi], Q[1, lo:hi]
+    e0, e1 = E[0, lo:hi], E[1, lo:hi]
+    c0, c1 = C[0, lo:hi], C[1, lo:hi]
+    s00, s10, s20 = S[0, 0, lo:hi], S[1, 0, lo:hi], S[2, 0, lo:hi]
+    s01, s11, s21 = S[0, 1, lo:hi], S[1, 1, lo:hi], S[2, 1, lo:hi]
+    cfg, li, mi, st, out = RI[0, lo:hi], RI[1, lo:hi], RI[2, lo:hi], RI[3, lo:hi], RI[4, lo:hi]
+    loss = L[lo:hi]
+    best = B[lo:hi]
+    dv = divs[lo:hi]
+    ht = hits[lo:hi]
+    fn = fins[lo:hi]
+    if t_begin == 0 and record_xy:
+        for r in range(n):
+            xy_out[out[r], 0, 0] = x0[r]
+            xy_out[out[r], 0, 1] = x1[r]
+    for t in range(t_begin + 1, t_end + 1):
+        lr_t = lr_tab[t - 1]
+        mom_t = mom_tab[t - 1]
+        if lookahead_mixed(code, hps, lr_t, mom_t, t, cfg, li, mi, x0, x1,
+                           s00, s10, s20, s01, s11, s21, q0, q1):
+            grad_block(sid, sp, f_fn, gx_fn, gy_fn, q0, q1, g0, g1)
+        else:
+            grad_block(sid, sp, f_fn, gx_fn, gy_fn, x0, x1, g0, g1)
+        if noise_std > 0.0:
+            for r in range(n):
+                z0, z1 = normal_pair(seed, st[r], t)
+                g0[r] += noise_std * z0
+                g1[r] += noise_std * z1
+        if code == LINE_SEARCH:
+            for r in range(n):
+                line_search_block(sid, sp, f_fn, gx_fn, gy_fn, hps[cfg[r]], x0[r:r + 1], x1[r:r + 1],
+                                  g0[r:r + 1], g1[r:r + 1], c0[r:r + 1], c1[r:r + 1],
+                                  q0[r:r + 1], q1[r:r + 1], loss[r:r + 1], best[r:r + 1],
+                                  e0[r:r + 1], e1[r:r + 1])
+        else:
+            update_mixed(code, hps, lr_t, mom_t, t, cfg, li, mi, x0, x1, g0, g1,
+                         s00, s10, s20, s01, s11, s21, e0, e1, False)
+        # The finish quantities at the new point (scratch: loss, q); paid only when asked.
+        if fin_kind == 1:
+            loss_block(sid, sp, f_fn, gx_fn, gy_fn, x0, x1, loss)
+        elif fin_kind == 2:
+            grad_block(sid, sp, f_fn, gx_fn, gy_fn, x0, x1, q0, q1)
+        record = t % every == 0
+        j = t // every
+        for r in range(n):
+            if not (math.isfinite(x0[r]) and math.isfinite(x1[r])):
+                if dv[r] < 0:
+                    dv[r] = t
+                x0[r] = np.nan
+                x1[r] = np.nan
+            if ht[r] < 0 and tol2 > 0.0:
+                for m in range(n_minima):
+                    dx = x0[r] - minima[m, 0]
+                    dy = x1[r] - minima[m, 1]
+                    if dx * dx + dy * dy <= tol2:
+                        ht[r] = t
+                        break
+            if fn[r] < 0 and dv[r] < 0:
+                if fin_kind == 0:
+                    for m in range(n_minima):
+                        dx = x0[r] - minima[m, 0]
+                        dy = x1[r] - minima[m, 1]
+                        if dx * dx + dy * dy <= fin_thr:
+                            fn[r] = t
+                            break
+                elif fin_kind == 1:
+                    if loss[r] - fin_ref <= fin_thr:
+                        fn[r] = t
+                elif fin_kind == 2:
+                    if q0[r] * q0[r] + q1[r] * q1[r] <= fin_thr:
+                        fn[r] = t
+            if record and record_xy:
+                xy_out[out[r], j, 0] = x0[r]
+                xy_out[out[r], j, 1] = x1[r]
+
+
+@njit(cache=True, nogil=True, parallel=True, error_model="numpy")
+def run_mixed(sid, sp, f_fn, gx_fn, gy_fn, block_code, block_lo, block_hi, hps, lr_tab, mom_tab, seed,
+              noise_std, t_begin, t_end, every, tol2, minima, fin_kind, fin_ref, fin_thr,
+              RI, X, S, G, Q, E, C, L, B, divs, hits, fins, xy_out, record_xy):
+    """Advance every heterogeneous block (columns block_lo[b]:block_hi[b], opcode
+    block_code[b]) from t_begin to t_end; blocks run in parallel."""
+    for b in prange(block_code.shape[0]):
+        advance_mixed(sid, sp, f_fn, gx_fn, gy_fn, block_code[b], hps, lr_tab, mom_tab, seed, noise_std,
+                      t_begin, t_end, every, tol2, minima, fin_kind, fin_ref, fin_thr,
+                      RI, X, S, G, Q, E, C, L, B, block_lo[b], block_hi[b],
+                      divs, hits, fins, xy_out, record_xy)

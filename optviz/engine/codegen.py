@@ -103,6 +103,20 @@ def _state_args(k: int, used: int) -> tuple[str, str]:
     return ", ".join(args), ", ".join(targets)
 
 
+def uses_gsq(rule: str) -> bool:
+    """Whether update body ``rule`` takes the per-example mean squared gradient ``gsq``
+    after ``g`` (``NAME_GSQ = True`` in rules.py; decoupled Adam)."""
+    return getattr(rules, f"{rule.upper()}_GSQ", False)
+
+
+def gradient_args(rule: str, k: int, gsq: str = "g{k}[r] * g{k}[r]") -> str:
+    """The gradient arguments of body ``rule``'s call for coordinate k: ``g`` and, for a
+    rule that takes it, ``gsq`` (by default g*g: one example, where there are no
+    per-example gradients)."""
+    g = f"g{k}[r]"
+    return f"{g}, {gsq.format(k=k)}" if uses_gsq(rule) else g
+
+
 def _optimizer_functions() -> list[str]:
     coordinate_wise = [o for o in OPTIMIZERS.values() if o.rule is not None]
     lookahead = [o for o in coordinate_wise if o.lookahead]
@@ -162,7 +176,7 @@ def _optimizer_functions() -> list[str]:
                 lines += [
                     "    for r in range(n):",
                     f"        x{k}[r], {targets}, {e.format(k=k)} = R.{rule(n)}_coord("
-                    f"x{k}[r], g{k}[r], {args}, c)",
+                    f"x{k}[r], {gradient_args(rule(n), k)}, {args}, c)",
                 ]
         return lines
 
@@ -335,6 +349,197 @@ def init_runs(codes, hps, block_cfg, block_lo, block_hi, block_plo, S):
 '''
 
 
+#: The step constants of run r of a heterogeneous block (its own row, lr and momentum).
+_MIXED_CONSTS = "c = R.{rule}_consts(hps[cfg[r]], lr_t[li[r]], mom_t[mi[r]], t)"
+
+
+def _mixed_optimizer_functions() -> list[str]:
+    """Per-run variants of ``lookahead_block`` and ``update_block`` for heterogeneous
+    blocks: every run of a block has the block's opcode but its own hyperparameter row
+    ``hps[cfg[r]]``, learning rate ``lr_t[li[r]]`` and momentum ``mom_t[mi[r]]``. The
+    step constants are computed per run, by the same ``R.NAME_consts`` and bodies as the
+    homogeneous kernels, so a run gives the same bits in either layout."""
+    coordinate_wise = [o for o in OPTIMIZERS.values() if o.rule is not None]
+    lookahead = [o for o in coordinate_wise if o.lookahead]
+
+    def pairs(infos):
+        return [(o.opcode, o.name) for o in infos]
+
+    def rule(name):
+        return OPTIMIZERS[name].rule
+
+    def used(name):
+        return getattr(rules, f"{rule(name).upper()}_STATE")
+
+    consts = _MIXED_CONSTS
+
+    def lookahead_body(n):
+        lines = ["for r in range(n):", "    " + consts.format(rule=rule(n))]
+        for k in range(2):
+            args, _ = _state_args(k, used(n))
+            lines.append(f"    q{k}[r] = R.{rule(n)}_lookahead(x{k}[r], {args}, c)")
+        return lines + ["return True"]
+
+    out = [
+        "",
+        "",
+        "@_jit",
+        f"def lookahead_mixed(code, hps, lr_t, mom_t, t, cfg, li, mi, x0, x1, {_STATE_VIEWS},",
+        "                    q0, q1):",
+        '    """lookahead_block with per-run constants (see update_mixed)."""',
+        "    n = x0.shape[0]",
+    ]
+    out += _dispatch(pairs(lookahead), lookahead_body)
+    out += ["    return False"]
+
+    def update_body(n):
+        lines = []
+        for want, e in (("if want_elr:", "e{k}[r]"), ("else:", "_")):
+            lines += [want, "    for r in range(n):", "        " + consts.format(rule=rule(n))]
+            for k in range(2):
+                args, targets = _state_args(k, used(n))
+                lines.append(
+                    f"        x{k}[r], {targets}, {e.format(k=k)} = R.{rule(n)}_coord("
+                    f"x{k}[r], {gradient_args(rule(n), k)}, {args}, c)"
+                )
+        return lines
+
+    out += [
+        "",
+        "",
+        "@_jit",
+        f"def update_mixed(code, hps, lr_t, mom_t, t, cfg, li, mi, x0, x1, g0, g1, {_STATE_VIEWS},",
+        "                 e0, e1, want_elr):",
+        '    """One optimizer step of a heterogeneous block (in place): run r uses the row',
+        "    hps[cfg[r]], learning rate lr_t[li[r]] and momentum mom_t[mi[r]] (lr_t, mom_t:",
+        '    the step\'s row of the deduplicated schedule tables)."""',
+        "    n = x0.shape[0]",
+    ]
+    out += _dispatch(pairs(coordinate_wise), update_body)
+    return out
+
+
+_MIXED_TEMPLATE = '''
+
+@_jit
+def advance_mixed(sid, sp__SURF__, code, hps, lr_tab, mom_tab, seed, noise_std,
+                  t_begin, t_end, every, tol2, minima, fin_kind, fin_ref, fin_thr,
+                  RI, X, S, G, Q, E, C, L, B, lo, hi, divs, hits, fins, xy_out, record_xy):
+    """Advance the runs in working columns lo:hi (one opcode, per-run configurations).
+
+    ``RI`` int64[5, width] holds per column: configuration (row of ``hps``), row of
+    ``lr_tab`` and of ``mom_tab`` (float64[steps, rows]), start index (noise stream) and
+    output run index (row of ``xy_out``). ``fins`` records the first step at which the
+    finish condition held: fin_kind 0 = squared distance to a known minimum <= fin_thr,
+    1 = loss - fin_ref <= fin_thr, 2 = squared gradient norm <= fin_thr; -1 = none.
+    """
+    n = hi - lo
+    n_minima = minima.shape[0]
+    x0, x1 = X[0, lo:hi], X[1, lo:hi]
+    g0, g1 = G[0, lo:hi], G[1, lo:hi]
+    q0, q1 = Q[0, lo:hi], Q[1, lo:hi]
+    e0, e1 = E[0, lo:hi], E[1, lo:hi]
+    c0, c1 = C[0, lo:hi], C[1, lo:hi]
+    s00, s10, s20 = S[0, 0, lo:hi], S[1, 0, lo:hi], S[2, 0, lo:hi]
+    s01, s11, s21 = S[0, 1, lo:hi], S[1, 1, lo:hi], S[2, 1, lo:hi]
+    cfg, li, mi, st, out = RI[0, lo:hi], RI[1, lo:hi], RI[2, lo:hi], RI[3, lo:hi], RI[4, lo:hi]
+    loss = L[lo:hi]
+    best = B[lo:hi]
+    dv = divs[lo:hi]
+    ht = hits[lo:hi]
+    fn = fins[lo:hi]
+    if t_begin == 0 and record_xy:
+        for r in range(n):
+            xy_out[out[r], 0, 0] = x0[r]
+            xy_out[out[r], 0, 1] = x1[r]
+    for t in range(t_begin + 1, t_end + 1):
+        lr_t = lr_tab[t - 1]
+        mom_t = mom_tab[t - 1]
+        if lookahead_mixed(code, hps, lr_t, mom_t, t, cfg, li, mi, x0, x1,
+                           s00, s10, s20, s01, s11, s21, q0, q1):
+            grad_block(sid, sp__SURF__, q0, q1, g0, g1)
+        else:
+            grad_block(sid, sp__SURF__, x0, x1, g0, g1)
+        if noise_std > 0.0:
+            for r in range(n):
+                z0, z1 = normal_pair(seed, st[r], t)
+                g0[r] += noise_std * z0
+                g1[r] += noise_std * z1
+        if code == LINE_SEARCH:
+            for r in range(n):
+                line_search_block(sid, sp__SURF__, hps[cfg[r]], x0[r:r + 1], x1[r:r + 1],
+                                  g0[r:r + 1], g1[r:r + 1], c0[r:r + 1], c1[r:r + 1],
+                                  q0[r:r + 1], q1[r:r + 1], loss[r:r + 1], best[r:r + 1],
+                                  e0[r:r + 1], e1[r:r + 1])
+        else:
+            update_mixed(code, hps, lr_t, mom_t, t, cfg, li, mi, x0, x1, g0, g1,
+                         s00, s10, s20, s01, s11, s21, e0, e1, False)
+        # The finish quantities at the new point (scratch: loss, q); paid only when asked.
+        if fin_kind == 1:
+            loss_block(sid, sp__SURF__, x0, x1, loss)
+        elif fin_kind == 2:
+            grad_block(sid, sp__SURF__, x0, x1, q0, q1)
+        record = t % every == 0
+        j = t // every
+        for r in range(n):
+            if not (math.isfinite(x0[r]) and math.isfinite(x1[r])):
+                if dv[r] < 0:
+                    dv[r] = t
+                x0[r] = np.nan
+                x1[r] = np.nan
+            if ht[r] < 0 and tol2 > 0.0:
+                for m in range(n_minima):
+                    dx = x0[r] - minima[m, 0]
+                    dy = x1[r] - minima[m, 1]
+                    if dx * dx + dy * dy <= tol2:
+                        ht[r] = t
+                        break
+            if fn[r] < 0 and dv[r] < 0:
+                if fin_kind == 0:
+                    for m in range(n_minima):
+                        dx = x0[r] - minima[m, 0]
+                        dy = x1[r] - minima[m, 1]
+                        if dx * dx + dy * dy <= fin_thr:
+                            fn[r] = t
+                            break
+                elif fin_kind == 1:
+                    if loss[r] - fin_ref <= fin_thr:
+                        fn[r] = t
+                elif fin_kind == 2:
+                    if q0[r] * q0[r] + q1[r] * q1[r] <= fin_thr:
+                        fn[r] = t
+            if record and record_xy:
+                xy_out[out[r], j, 0] = x0[r]
+                xy_out[out[r], j, 1] = x1[r]
+
+
+@njit(cache=True, nogil=True, parallel=True, error_model="numpy")
+def run_mixed(sid, sp__SURF__, block_code, block_lo, block_hi, hps, lr_tab, mom_tab, seed,
+              noise_std, t_begin, t_end, every, tol2, minima, fin_kind, fin_ref, fin_thr,
+              RI, X, S, G, Q, E, C, L, B, divs, hits, fins, xy_out, record_xy):
+    """Advance every heterogeneous block (columns block_lo[b]:block_hi[b], opcode
+    block_code[b]) from t_begin to t_end; blocks run in parallel."""
+    for b in prange(block_code.shape[0]):
+        advance_mixed(sid, sp__SURF__, block_code[b], hps, lr_tab, mom_tab, seed, noise_std,
+                      t_begin, t_end, every, tol2, minima, fin_kind, fin_ref, fin_thr,
+                      RI, X, S, G, Q, E, C, L, B, block_lo[b], block_hi[b],
+                      divs, hits, fins, xy_out, record_xy)
+'''
+
+# Independent of the surface, like init_runs.
+_MIXED_SHARED_TEMPLATE = '''
+
+@njit(cache=True, nogil=True, parallel=True, error_model="numpy")
+def init_mixed(codes, hps, RI, S):
+    """Initial optimizer state of every working column (RI[0] = configuration, -1 for the
+    padding between blocks)."""
+    for i in prange(RI.shape[1]):
+        o = RI[0, i]
+        if o >= 0:
+            init_block(codes[o], hps[o], S, i, i + 1)
+'''
+
+
 #: The surface arguments of the external-surface kernels: three first-class functions
 #: float64(float64, float64) giving f, df/dx and df/dy (numba cfuncs of a typed formula).
 EXTERNAL_ARGS = ", f_fn, gx_fn, gy_fn"
@@ -346,8 +551,9 @@ def generate() -> str:
     lines = [_HEADER.rstrip("\n")]
     lines += _surface_functions()
     lines += _optimizer_functions()
-    engine = _ENGINE_TEMPLATE.replace("__SURF__", "")
-    return "\n".join(lines) + "\n" + engine + _SHARED_TEMPLATE
+    lines += _mixed_optimizer_functions()
+    engine = (_ENGINE_TEMPLATE + _MIXED_TEMPLATE).replace("__SURF__", "")
+    return "\n".join(lines) + "\n" + engine + _SHARED_TEMPLATE + _MIXED_SHARED_TEMPLATE
 
 
 _EXTERNAL_HEADER = '''\
@@ -366,7 +572,15 @@ import numpy as np
 from optviz import _numba_env  # noqa: F401
 from numba import njit, prange
 
-from optviz.engine._kernels import LINE_SEARCH, init_runs, lookahead_block, update_block
+from optviz.engine._kernels import (
+    LINE_SEARCH,
+    init_mixed,
+    init_runs,
+    lookahead_block,
+    lookahead_mixed,
+    update_block,
+    update_mixed,
+)
 from optviz.engine.noise import normal_pair
 
 _jit = njit(cache=True, nogil=True, error_model="numpy")
@@ -392,7 +606,8 @@ def loss_block(code, sp, f_fn, gx_fn, gy_fn, x0, x1, loss):
 
 def generate_external() -> str:
     """Return the source text of ``_kernels_external.py``."""
-    return _EXTERNAL_HEADER + _ENGINE_TEMPLATE.replace("__SURF__", EXTERNAL_ARGS)
+    engine = _ENGINE_TEMPLATE + _MIXED_TEMPLATE
+    return _EXTERNAL_HEADER + engine.replace("__SURF__", EXTERNAL_ARGS)
 
 
 _FORMULA_TEMPLATE = '''\
@@ -439,10 +654,493 @@ def generate_formula(text: str, f_body: list[str], gx_body: list[str], gy_body: 
     )
 
 
+# --- data surfaces: sculpted, height-map and dataset surfaces (_kernels_data.py) ------
+
+DATA_PATH = Path(__file__).with_name("_kernels_data.py")
+#: The surface arguments of the data-surface kernels (see the module's docstring).
+DATA_ARGS = ", f_fn, gx_fn, gy_fn, grid, hm, bumps, data, batches"
+#: Base codes of a composite surface (its ``sid``): Surface.kernel_id picks one.
+#: "functions": f, df/dx, df/dy through pointers (a typed formula, or a preset compiled
+#: as three cfuncs by ``surfaces/composite.py``, which keeps the preset formulas out of
+#: this module: their dispatch doubled its compile time).
+DATA_BASES = ("flat", "bowl", "functions", "heightmap", "sigmoid", "least_squares")
+
+_DATA_HEADER = '''\
+"""Kernels for sculpted, height-map and dataset surfaces. GENERATED by
+optviz/engine/codegen.py: do not edit.
+
+A surface here is a base plus Gaussian bumps. ``sid`` names the base (SURFACE_IDS):
+flat (0), bowl 0.5*(x^2 + y^2), functions (cfunc pointers ``f_fn, gx_fn, gy_fn``: a
+typed formula or a preset; ``sp`` is unused), a height map (Catmull-Rom
+bicubic over ``grid`` float64[ny, nx], row 0 at y0, placed by ``hm`` = [x0, y0, dx, dy,
+z0, z_scale, bump_reach]) or a dataset (``data`` float64[2, N] = x, y; loss = mean over
+examples of 0.5*(model(w*x + b) - y)^2 at (w, b) = (x0, x1)). ``bumps`` float64[4, K] =
+(cx, cy, height, 1/width^2), sorted by cx, adds sum_k height*exp(-0.5*d^2/width^2).
+``batches`` int32[T, B]: the examples of step t are row t-1 (minibatches); T = 0 means
+the full batch.
+
+Bumps: a stroke is hundreds of narrow bumps, so each point visits only the bumps whose
+cx lies within ``bump_reach`` (sqrt(2*BUMP_CUTOFF) times the widest width) of its x, by
+binary search, and skips those with 0.5*d^2/width^2 > BUMP_CUTOFF: their terms are
+below exp(-40) = 4e-18 times their height, under double precision relative to it.
+
+Unlike the other modules, grad_block takes the step ``t`` (to pick the minibatch) and
+writes the per-example mean squared gradient (h0, h1) that decoupled Adam reads; it
+returns True when it did. The optimizer blocks come from _kernels. The heterogeneous
+blocks (run_mixed: sweeps, tuning, races) use the same minibatch of step t for every run,
+and their grad_norm finish uses the full-batch gradient (t = 0).
+"""
+
+import math
+
+import numpy as np
+
+from optviz import _numba_env  # noqa: F401
+from numba import cfunc, njit, prange, types
+
+from optviz.engine._kernels import (
+    LINE_SEARCH,
+    init_mixed,
+    init_runs,
+    lookahead_block,
+    lookahead_mixed,
+    update_block,
+    update_mixed,
+)
+from optviz.engine.noise import normal_pair
+from optviz.optimizers import rules as R
+from optviz.surfaces import formulas as F
+
+_jit = njit(cache=True, nogil=True, error_model="numpy")
+
+BUMP_CUTOFF = 40.0
+
+
+@cfunc(types.float64(types.float64, types.float64), cache=True)
+def no_formula(x, y):
+    """Stands in for the formula pointers when the base is not a formula."""
+    return 0.0
+
+
+@_jit
+def _cubic_weights(s):
+    """Catmull-Rom (cubic convolution, a = -1/2) weights of nodes i-1..i+2 at offset s
+    in [0, 1] from node i, and their derivatives in s."""
+    s2 = s * s
+    s3 = s2 * s
+    w = (0.5 * (-s3 + 2.0 * s2 - s), 0.5 * (3.0 * s3 - 5.0 * s2 + 2.0),
+         0.5 * (-3.0 * s3 + 4.0 * s2 + s), 0.5 * (s3 - s2))
+    d = (0.5 * (-3.0 * s2 + 4.0 * s - 1.0), 0.5 * (9.0 * s2 - 10.0 * s),
+         0.5 * (-9.0 * s2 + 8.0 * s + 1.0), 0.5 * (3.0 * s2 - 2.0 * s))
+    return w, d
+
+
+@_jit
+def _cell(u, m):
+    """(node index i in [0, m-2], offset s in [0, 1], inside) of grid coordinate u; u is
+    clamped to [0, m-1] (``inside`` False when it was)."""
+    inside = True
+    if u < 0.0:
+        u = 0.0
+        inside = False
+    elif u > m - 1.0:
+        u = m - 1.0
+        inside = False
+    i = min(int(u), m - 2)
+    return i, u - i, inside
+
+
+@_jit
+def heightmap_point(grid, hm, x, y):
+    """(f, df/dx, df/dy) of the bicubic height map at (x, y); NaN in, NaN out. Outside
+    the domain the point is clamped to it (so the gradient across the edge is 0)."""
+    if not (math.isfinite(x) and math.isfinite(y)):
+        return np.nan, np.nan, np.nan
+    ny, nx = grid.shape
+    ix, sx, in_x = _cell((x - hm[0]) / hm[2], nx)
+    iy, sy, in_y = _cell((y - hm[1]) / hm[3], ny)
+    wx, dx = _cubic_weights(sx)
+    wy, dy = _cubic_weights(sy)
+    f = 0.0
+    fx = 0.0
+    fy = 0.0
+    for a in range(4):
+        row = min(max(iy + a - 1, 0), ny - 1)  # edge rows repeat: C1 inside the domain
+        v = 0.0
+        vx = 0.0
+        for b in range(4):
+            p = grid[row, min(max(ix + b - 1, 0), nx - 1)]
+            v += wx[b] * p
+            vx += dx[b] * p
+        f += wy[a] * v
+        fx += wy[a] * vx
+        fy += dy[a] * v
+    zs = hm[5]
+    gx = zs * fx / hm[2] if in_x else 0.0
+    gy = zs * fy / hm[3] if in_y else 0.0
+    return hm[4] + zs * f, gx, gy
+
+
+@_jit
+def data_grad(model, data, batches, t, x0, x1, g0, g1, h0, h1, want_h):
+    """(g0, g1) = mean per-example gradient of dataset loss ``model`` (4 sigmoid, 5 least
+    squares) over step t's minibatch (all examples when t == 0 or there is no table);
+    (h0, h1) = mean per-example squared gradient, if ``want_h``."""
+    n = x0.shape[0]
+    full = t == 0 or batches.shape[0] == 0
+    m = data.shape[1] if full else batches.shape[1]
+    xs = data[0]
+    ys = data[1]
+    for r in range(n):
+        w = x0[r]
+        b = x1[r]
+        sw = 0.0
+        sb = 0.0
+        qw = 0.0
+        qb = 0.0
+        for j in range(m):
+            i = j if full else batches[t - 1, j]
+            xi = xs[i]
+            if model == 4:
+                s = F._sigmoid(w * xi + b)
+                c = (s - ys[i]) * s * (1.0 - s)
+            else:
+                c = w * xi + b - ys[i]
+            gw = c * xi
+            sw += gw
+            sb += c
+            qw += gw * gw
+            qb += c * c
+        g0[r] = sw / m
+        g1[r] = sb / m
+        if want_h:
+            h0[r] = qw / m
+            h1[r] = qb / m
+
+
+@_jit
+def data_loss(model, data, x0, x1, loss):
+    """loss = mean over all examples of 0.5*(model(w*x + b) - y)^2 at (w, b) = (x0, x1)."""
+    m = data.shape[1]
+    xs = data[0]
+    ys = data[1]
+    for r in range(x0.shape[0]):
+        total = 0.0
+        for i in range(m):
+            if model == 4:
+                e = F._sigmoid(x0[r] * xs[i] + x1[r]) - ys[i]
+            else:
+                e = x0[r] * xs[i] + x1[r] - ys[i]
+            total += 0.5 * e * e
+        loss[r] = total / m
+
+
+@_jit
+def add_bumps(bumps, reach, x0, x1, loss, g0, g1, want_loss):
+    """Add the bumps' values to ``loss`` (if ``want_loss``), else their gradient to
+    (g0, g1). NaN points stay NaN (their base value already is)."""
+    bx, by, bh, bw = bumps[0], bumps[1], bumps[2], bumps[3]
+    for r in range(x0.shape[0]):
+        x = x0[r]
+        y = x1[r]
+        lo = np.searchsorted(bx, x - reach)
+        hi = np.searchsorted(bx, x + reach, side="right")
+        v = 0.0
+        ax = 0.0
+        ay = 0.0
+        for k in range(lo, hi):
+            dx = x - bx[k]
+            dy = y - by[k]
+            q = 0.5 * (dx * dx + dy * dy) * bw[k]
+            if q < BUMP_CUTOFF:
+                e = bh[k] * math.exp(-q)
+                v += e
+                ax -= e * bw[k] * dx
+                ay -= e * bw[k] * dy
+        if want_loss:
+            loss[r] += v
+        else:
+            g0[r] += ax
+            g1[r] += ay
+'''
+
+_DATA_SURFACE = '''
+
+@_jit
+def grad_block(code, sp, f_fn, gx_fn, gy_fn, grid, hm, bumps, data, batches,
+               t, x0, x1, g0, g1, h0, h1, want_h):
+    """(g0, g1) = gradient of surface ``code`` at (x0, x1) at step t. Returns True when
+    it wrote per-example mean squared gradients to (h0, h1) (datasets, if ``want_h``)."""
+    n = x0.shape[0]
+    if code == 0:  # flat
+        for r in range(n):
+            g0[r] = 0.0 * x0[r]  # NaN stays NaN
+            g1[r] = 0.0 * x1[r]
+    elif code == 1:  # bowl
+        for r in range(n):
+            g0[r] = x0[r]
+            g1[r] = x1[r]
+    elif code == 2:  # functions
+        for r in range(n):
+            g0[r] = gx_fn(x0[r], x1[r])
+            g1[r] = gy_fn(x0[r], x1[r])
+    elif code == 3:  # heightmap
+        for r in range(n):
+            _, g0[r], g1[r] = heightmap_point(grid, hm, x0[r], x1[r])
+    else:
+        data_grad(code, data, batches, t, x0, x1, g0, g1, h0, h1, want_h)
+        return want_h
+    if bumps.shape[1] > 0:
+        add_bumps(bumps, hm[6], x0, x1, g0, g0, g1, False)
+    return False
+
+
+@_jit
+def loss_block(code, sp, f_fn, gx_fn, gy_fn, grid, hm, bumps, data, batches,
+               x0, x1, loss):
+    """loss = surface ``code`` at (x0, x1) (datasets: the full-batch loss)."""
+    n = x0.shape[0]
+    if code == 0:  # flat
+        for r in range(n):
+            loss[r] = 0.0 * x0[r] * x1[r]
+    elif code == 1:  # bowl
+        for r in range(n):
+            loss[r] = 0.5 * (x0[r] * x0[r] + x1[r] * x1[r])
+    elif code == 2:  # functions
+        for r in range(n):
+            loss[r] = f_fn(x0[r], x1[r])
+    elif code == 3:  # heightmap
+        for r in range(n):
+            loss[r], _, _ = heightmap_point(grid, hm, x0[r], x1[r])
+    else:
+        data_loss(code, data, x0, x1, loss)
+        return
+    if bumps.shape[1] > 0:
+        add_bumps(bumps, hm[6], x0, x1, loss, loss, loss, True)
+'''
+
+
+def _gsq_update_block() -> list[str]:
+    """gsq_update_block: update_block for the rules that read ``gsq`` (decoupled Adam),
+    given the per-example mean squares (h0, h1) when ``have_h``, else g*g."""
+    infos = [o for o in OPTIMIZERS.values() if o.rule is not None and uses_gsq(o.rule)]
+    pairs = [(o.opcode, o.name) for o in infos]
+
+    def body(n):
+        rule = OPTIMIZERS[n].rule
+        used = getattr(rules, f"{rule.upper()}_STATE")
+        lines = [f"c = R.{rule}_consts(hp, lr, mom, t)"]
+        for have, gsq in (("if have_h:", "h{k}[r]"), ("else:", "g{k}[r] * g{k}[r]")):
+            lines.append(have)
+            for want, e in (("    if want_elr:", "e{k}[r]"), ("    else:", "_")):
+                lines.append(want)
+                for k in range(2):
+                    args, targets = _state_args(k, used)
+                    lines += [
+                        "        for r in range(n):",
+                        f"            x{k}[r], {targets}, {e.format(k=k)} = R.{rule}_coord("
+                        f"x{k}[r], {gradient_args(rule, k, gsq)}, {args}, c)",
+                    ]
+        return lines
+
+    out = [
+        "",
+        "",
+        "NEEDS_GSQ = np.array([",
+        *[f"    {uses_gsq(o.rule) if o.rule else False},  # {o.name}" for o in OPTIMIZERS.values()],
+        "])",
+        "",
+        "",
+        "@_jit",
+        "def gsq_update_block(code, hp, lr, mom, t, x0, x1, g0, g1, h0, h1, have_h,",
+        f"                     {_STATE_VIEWS}, e0, e1, want_elr):",
+        '    """update_block for the optimizers that read the mean squared per-example',
+        '    gradient: (h0, h1) when ``have_h``, else g*g (one example)."""',
+        "    n = x0.shape[0]",
+    ]
+    out += _dispatch(pairs, body)
+    return out
+
+
+# (old text of _ENGINE_TEMPLATE, new text, how many times it must occur)
+_DATA_EDITS = (
+    (
+        "    n_minima = minima.shape[0]\n",
+        "    n_minima = minima.shape[0]\n"
+        "    # Decoupled Adam reads the per-example mean squared gradient; the candidate\n"
+        "    # points C (used only by the line search) hold it.\n"
+        "    want_gsq = NEEDS_GSQ[code]\n",
+        1,
+    ),
+    (
+        "            grad_block(sid, sp__SURF__, q0, q1, g0, g1)\n",
+        "            per_example = grad_block(sid, sp__SURF__, t, q0, q1, g0, g1, c0, c1,\n"
+        "                                     want_gsq)\n",
+        1,
+    ),
+    (
+        "            grad_block(sid, sp__SURF__, x0, x1, g0, g1)\n",
+        "            per_example = grad_block(sid, sp__SURF__, t, x0, x1, g0, g1, c0, c1,\n"
+        "                                     want_gsq)\n",
+        1,
+    ),
+    (
+        "        else:\n"
+        "            update_block(code, hp, lr, mom, t, x0, x1, g0, g1, s00, s10, s20, s01, s11,"
+        " s21,\n"
+        "                         e0, e1, record_extra)\n",
+        "        elif want_gsq:\n"
+        "            # With Gaussian noise on top, the noisy g is the one example: g*g.\n"
+        "            gsq_update_block(code, hp, lr, mom, t, x0, x1, g0, g1, c0, c1,\n"
+        "                             per_example and noise_std == 0.0,\n"
+        "                             s00, s10, s20, s01, s11, s21, e0, e1, record_extra)\n"
+        "        else:\n"
+        "            update_block(code, hp, lr, mom, t, x0, x1, g0, g1, s00, s10, s20, s01, s11,"
+        " s21,\n"
+        "                         e0, e1, record_extra)\n",
+        1,
+    ),
+    (
+        "        grad_block(sid, sp__SURF__, XY[0, lo:hi], XY[1, lo:hi], G[0, lo:hi],"
+        " G[1, lo:hi])\n",
+        "        grad_block(sid, sp__SURF__, 0, XY[0, lo:hi], XY[1, lo:hi], G[0, lo:hi],"
+        " G[1, lo:hi],\n"
+        "                   G[0, lo:hi], G[1, lo:hi], False)\n",
+        1,
+    ),
+)
+
+
+_PRESET_FUNCTIONS_TEMPLATE = '''\
+"""Preset {name!r} with row {row!r} as three cfuncs f, df/dx, df/dy (the base of a
+sculpted surface). GENERATED by optviz/surfaces/composite.py."""
+
+import numpy as np
+
+from optviz import _numba_env  # noqa: F401
+from numba import cfunc, types
+
+from optviz.surfaces import formulas as F
+
+_compile = cfunc(types.float64(types.float64, types.float64), cache=True,
+                 error_model="numpy")
+SP = np.array({row!r}, dtype=np.float64)
+
+
+@_compile
+def f(x, y):
+    return F.{name}(x, y, SP)
+
+
+@_compile
+def gx(x, y):
+    return F.{name}_grad(x, y, SP)[0]
+
+
+@_compile
+def gy(x, y):
+    return F.{name}_grad(x, y, SP)[1]
+'''
+
+
+def generate_preset_functions(name: str, row: tuple[float, ...]) -> str:
+    """Source of a module holding preset ``name`` (parameter row ``row``) as the cfuncs
+    f, gx, gy that ``_kernels_data`` calls through pointers."""
+    if name not in PRESET_NAMES:
+        raise ValueError(f"unknown preset {name!r}")
+    return _PRESET_FUNCTIONS_TEMPLATE.format(name=name, row=[float(v) for v in row])
+
+
+def _gsq_update_mixed() -> list[str]:
+    """gsq_update_mixed: update_mixed (per-run constants) for the rules that read
+    ``gsq``, given the per-example mean squares (h0, h1) when ``have_h``, else g*g.
+    Heterogeneous blocks record no effective learning rate, so there is no want_elr."""
+    infos = [o for o in OPTIMIZERS.values() if o.rule is not None and uses_gsq(o.rule)]
+    pairs = [(o.opcode, o.name) for o in infos]
+
+    def body(n):
+        rule = OPTIMIZERS[n].rule
+        used = getattr(rules, f"{rule.upper()}_STATE")
+        lines = []
+        for have, gsq in (("if have_h:", "h{k}[r]"), ("else:", "g{k}[r] * g{k}[r]")):
+            lines += [have, "    for r in range(n):", "        " + _MIXED_CONSTS.format(rule=rule)]
+            for k in range(2):
+                args, targets = _state_args(k, used)
+                lines.append(
+                    f"        x{k}[r], {targets}, _ = R.{rule}_coord("
+                    f"x{k}[r], {gradient_args(rule, k, gsq)}, {args}, c)"
+                )
+        return lines
+
+    out = [
+        "",
+        "",
+        "@_jit",
+        "def gsq_update_mixed(code, hps, lr_t, mom_t, t, cfg, li, mi, x0, x1, g0, g1, h0, h1,",
+        f"                     have_h, {_STATE_VIEWS}):",
+        '    """update_mixed for the optimizers that read the mean squared per-example',
+        '    gradient: (h0, h1) when ``have_h``, else g*g (one example)."""',
+        "    n = x0.shape[0]",
+    ]
+    out += _dispatch(pairs, body)
+    return out
+
+
+# The heterogeneous-block template takes the same first three edits as the engine's
+# (step t and per-example squares into grad_block), then its own two.
+_DATA_MIXED_EDITS = _DATA_EDITS[:3] + (
+    (
+        "        else:\n"
+        "            update_mixed(code, hps, lr_t, mom_t, t, cfg, li, mi, x0, x1, g0, g1,\n"
+        "                         s00, s10, s20, s01, s11, s21, e0, e1, False)\n",
+        "        elif want_gsq:\n"
+        "            # With Gaussian noise on top, the noisy g is the one example: g*g.\n"
+        "            gsq_update_mixed(code, hps, lr_t, mom_t, t, cfg, li, mi, x0, x1, g0, g1,\n"
+        "                             c0, c1, per_example and noise_std == 0.0,\n"
+        "                             s00, s10, s20, s01, s11, s21)\n"
+        "        else:\n"
+        "            update_mixed(code, hps, lr_t, mom_t, t, cfg, li, mi, x0, x1, g0, g1,\n"
+        "                         s00, s10, s20, s01, s11, s21, e0, e1, False)\n",
+        1,
+    ),
+    (
+        "            grad_block(sid, sp__SURF__, x0, x1, q0, q1)\n",
+        "            # The true gradient: full batch (t = 0), like Surface.grad.\n"
+        "            grad_block(sid, sp__SURF__, 0, x0, x1, q0, q1, q0, q1, False)\n",
+        1,
+    ),
+)
+
+
+def _edited(template: str, edits) -> str:
+    """``template`` with each (old, new, count) edit applied; raises if ``old`` does not
+    occur exactly ``count`` times (the template changed under the edits)."""
+    for old, new, count in edits:
+        if template.count(old) != count:
+            raise RuntimeError(
+                f"codegen: the engine template changed; generate_data() cannot find {old!r}"
+            )
+        template = template.replace(old, new)
+    return template
+
+
+def generate_data() -> str:
+    """Return the source text of ``_kernels_data.py``."""
+    engine = _edited(_ENGINE_TEMPLATE, _DATA_EDITS) + _edited(_MIXED_TEMPLATE, _DATA_MIXED_EDITS)
+    lines = [_DATA_HEADER.rstrip("\n"), "", "", "SURFACE_IDS = {"]
+    lines += [f"    {name!r}: {i}," for i, name in enumerate(DATA_BASES)]
+    lines += ["}"]
+    lines += _DATA_SURFACE.rstrip("\n").split("\n")
+    lines += _gsq_update_block()
+    lines += _gsq_update_mixed()
+    return "\n".join(lines) + "\n" + engine.replace("__SURF__", DATA_ARGS)
+
+
 def main() -> int:
     KERNELS_PATH.write_text(generate())
     EXTERNAL_PATH.write_text(generate_external())
-    print(f"wrote {KERNELS_PATH} and {EXTERNAL_PATH}")
+    DATA_PATH.write_text(generate_data())
+    print(f"wrote {KERNELS_PATH}, {EXTERNAL_PATH} and {DATA_PATH}")
     return 0
 
 

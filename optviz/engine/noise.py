@@ -65,10 +65,17 @@ def normal_table(seed, start, steps):
 
 @dataclass(frozen=True, slots=True)
 class Noise:
-    """Gaussian gradient noise: N(0, std^2) added to each coordinate at each step.
+    """Gradient noise: Gaussian, or true minibatches on dataset surfaces.
 
-    ``batch_size=B`` models a minibatch of B examples: the standard deviation is
-    divided by sqrt(B). Draws are reproducible from ``seed`` (see ``normal_pair``).
+    ``std``: N(0, std^2) added to each coordinate at each step; with ``batch_size=B``
+    it models a minibatch of B examples: the standard deviation is divided by sqrt(B).
+    Draws are reproducible from ``seed`` (see ``normal_pair``).
+
+    On a dataset surface (``Surface.dataset``), ``Noise(batch_size=B, seed=s)`` (std 0)
+    means true minibatches: each step's gradient is the mean over B examples drawn
+    without replacement, epoch by epoch (``composite.batch_table`` gives the order);
+    ``batch_size=None`` is the full batch. ``RunSpec.build`` refuses a batch size
+    without std on other surfaces, and std with a batch size on datasets.
     """
 
     std: float = 0.0

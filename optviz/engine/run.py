@@ -2,9 +2,10 @@
 
 The request is validated into a frozen ``RunSpec``; ``execute`` lays the O x S runs out
 as blocks of one configuration each (time loop outside, runs inside, state in
-contiguous arrays), advances them with the generated numba kernels and returns a
-``Result`` of fresh arrays. Long runs go in chunks of steps so a caller can watch
-progress and cancel between chunks.
+contiguous arrays), or, when configurations have fewer starts than a block, as
+heterogeneous blocks of one opcode (``mixed.py``); it advances them with the generated
+numba kernels and returns a ``Result`` of fresh arrays. Long runs go in chunks of
+steps so a caller can watch progress and cancel between chunks.
 """
 
 from __future__ import annotations
@@ -81,6 +82,9 @@ class RunSpec:
             raise ValueError(f"steps={steps!r} must be an integer >= 1")
         if noise is not None and not isinstance(noise, Noise):
             raise ValueError(f"noise must be an optviz.Noise or None, not {noise!r}")
+        from ..surfaces.composite import check_noise
+
+        check_noise(surface, noise, int(steps))  # minibatches need a dataset surface
         if backend not in BACKENDS:
             raise ValueError(f"backend={backend!r}; choose one of: {', '.join(BACKENDS)}")
         if backend == "cuda":
@@ -239,14 +243,30 @@ def execute(
     record_grads: bool = False,
     progress: Callable[[int, int], None] | None = None,
     cancel: Callable[[], bool] | threading.Event | None = None,
+    layout: str = "auto",
 ) -> Result:
     """Run ``spec`` and return its ``Result``.
 
     ``progress(done_steps, total_steps)`` is called after every chunk; ``cancel`` (a
     callable or an Event) is polled between chunks, and ``Cancelled`` is raised when it
     is set. Without either, the whole run is one kernel call.
+
+    ``layout``: "blocks" (blocks of one configuration), "mixed" (heterogeneous blocks of
+    one opcode, ``engine/mixed.py``; same results, bit for bit) or "auto", which packs
+    configurations with fewer starts than a block into heterogeneous blocks.
     """
+    if layout not in ("auto", "blocks", "mixed"):
+        raise ValueError(f"layout={layout!r}; choose one of: auto, blocks, mixed")
     k = spec.surface.kernels
+    mixed_ok = not record_grads and hasattr(k, "run_mixed")
+    if layout == "mixed" and not mixed_ok:
+        raise ValueError("layout='mixed' records no gradients and needs a mixed kernel")
+    if layout == "mixed" or (
+        layout == "auto" and mixed_ok and len(spec.starts) < BLOCK_SIZE and len(spec.optimizers) > 1
+    ):
+        from .mixed import execute_mixed
+
+        return execute_mixed(spec, progress=progress, cancel=cancel)
     n_cfg, n_starts, steps = len(spec.optimizers), len(spec.starts), spec.steps
     n_runs = n_cfg * n_starts
     codes = np.array([o.info.opcode for o in spec.optimizers], dtype=np.int64)
@@ -287,7 +307,7 @@ def execute(
     if chunk < steps:  # chunk boundaries on recorded steps keep the record loop simple
         chunk = max(every, chunk - chunk % every)
 
-    surface_args = spec.surface.kernel_args
+    surface_args = spec.surface.run_args(spec.noise, steps)  # minibatch table, if any
     began = time.perf_counter()
     k.init_runs(codes, hps, block_cfg, block_lo, block_hi, block_plo, S)
     t = 0

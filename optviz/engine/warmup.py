@@ -30,6 +30,7 @@ _PACKAGE = Path(__file__).resolve().parents[1]
 _KERNEL_SOURCES = (
     "engine/_kernels.py",
     "engine/_kernels_external.py",
+    "engine/_kernels_data.py",
     "engine/noise.py",
     "optimizers/rules.py",
     "surfaces/formulas.py",
@@ -61,6 +62,14 @@ def warmup() -> float:
     execute(RunSpec.build(formula, optimizers, [(0.5, 0.5)], steps=2), record_grads=True)
     formula.f(0.0, 0.0)
     formula.grad(0.0, 0.0)
+    # The kernels of sculpted, height-map and dataset surfaces (one module for all).
+    from ..surfaces.datasets import dataset_surface
+
+    data = dataset_surface("neuron_two_points")
+    batches = Noise(batch_size=1, seed=0)
+    execute(RunSpec.build(data, optimizers, [(0.5, 0.5)], 2, batches), record_grads=True)
+    data.f(0.0, 0.0)
+    data.grad(0.0, 0.0)
     _marker().parent.mkdir(parents=True, exist_ok=True)
     _marker().touch()
     return time.perf_counter() - began

@@ -475,6 +475,23 @@ _ENTRIES: tuple[OptimizerInfo, ...] = (
         "x −= lr·m/(√s + ε)",
         "lr / (√s + ε)",
     ),
+    OptimizerInfo(
+        "decoupled_adam",
+        "Decoupled Adam",
+        'seed notes (McAllester, "Decoupled Adam": batch-size decoupled)',
+        (
+            _lr(1e-3),
+            HyperParam("window_g", 10, "int", 1.0, help="averaging window Ng of g"),
+            HyperParam("window_s", 1000, "int", 1.0, help="averaging window Ns of the mean g_b²"),
+            _eps(1e-8),
+        ),
+        "decoupled_adam",
+        "m = (1 − 1/min(t,Ng))·m + g/min(t,Ng)\n"
+        "s = (1 − 1/min(t,Ns))·s + (1/B)·Σ_b g_b²/min(t,Ns)\n"
+        "x −= lr·m/(√s + ε)   (g_b: per-example gradients of the minibatch;\n"
+        "one example, g_b = g, on surfaces without data: then it is Window Adam)",
+        "lr / (√s + ε)",
+    ),
 )
 
 OPTIMIZERS: dict[str, OptimizerInfo] = {}

@@ -530,8 +530,25 @@ def window_adam_consts(hp, lr, mom, t):
 
 @_jit
 def window_adam_coord(p, g, s0, s1, s2, c):
+    return decoupled_adam_coord(p, g, g * g, s0, s1, s2, c)
+
+
+# --- decoupled_adam (McAllester, "Decoupled Adam": decoupled from the batch size) -------
+# window_adam whose second moment averages the per-example squared gradients of the
+# minibatch, gsq = (1/B) sum_b g_b^2, instead of the square of their mean. A rule with
+# NAME_GSQ = True takes that extra ``gsq`` argument after ``g``; the kernels pass the
+# per-example mean on dataset surfaces and g*g everywhere else (then it is window_adam).
+DECOUPLED_ADAM_STATE = 2
+DECOUPLED_ADAM_SLOTS = WINDOW_ADAM_SLOTS
+DECOUPLED_ADAM_GSQ = True
+decoupled_adam_init = zero_init
+decoupled_adam_consts = window_adam_consts
+
+
+@_jit
+def decoupled_adam_coord(p, g, gsq, s0, s1, s2, c):
     lr, n_g, n_s, eps = c
     s0 = (1 - 1 / n_g) * s0 + g / n_g
-    s1 = (1 - 1 / n_s) * s1 + g * g / n_s
+    s1 = (1 - 1 / n_s) * s1 + gsq / n_s
     denom = math.sqrt(s1) + eps
     return p - lr * s0 / denom, s0, s1, s2, lr / denom

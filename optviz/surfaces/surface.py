@@ -33,8 +33,12 @@ class Surface:
     log_scale: bool
     axis_labels: tuple[str, str] = ("x", "y")
     _row: tuple[float, ...] = field(default=(), repr=False)
-    #: "preset" or "expression" (a typed formula, in ``formula``).
+    #: "preset", "expression" (a typed formula, in ``formula``), or one of the kinds of
+    #: ``composite.py``: "sculpted", "heightmap", "dataset" ("basic": the flat and bowl
+    #: bases of sculpting).
     kind: str = "preset"
+    #: The arrays of sculpted, height-map and dataset surfaces (``composite.Payload``).
+    _payload: Any = field(default=None, repr=False)
 
     @classmethod
     def preset(cls, name: str, **params: float) -> Surface:
@@ -103,10 +107,107 @@ class Surface:
             kind="expression",
         )
 
+    @classmethod
+    def sculpted(cls, base: Surface | str, bumps=()) -> Surface:
+        """``base`` plus Gaussian bumps ``(cx, cy, height, width)``: each adds
+        ``height * exp(-((x-cx)^2 + (y-cy)^2) / (2 width^2))`` (height < 0 digs).
+
+        ``base`` is a Surface (preset, formula, height map), a preset name, ``"flat"``
+        (f = 0) or ``"bowl"`` (f = 0.5*(x^2 + y^2)), both over ((-3, 3), (-3, 3)).
+        Sculpting a sculpted surface appends to its bumps. The gradient is exact; view,
+        starts and colour scale come from the base; ``minima`` is empty and ``f_min``
+        None (the bumps move the base's minima). Up to 20 000 bumps.
+        """
+        from .composite import sculpted
+
+        return sculpted(base, bumps)
+
+    @classmethod
+    def from_heightmap(
+        cls, source, domain, z_range=(0.0, 1.0), starts=None, title: str | None = None
+    ) -> Surface:
+        """A surface from a height map: an image file (any Pillow-readable format,
+        converted to luminance; 8-bit values / 255, 16-bit / 65535) or a 2-D float array
+        (used as is), mapped linearly onto ``z_range``: f = z0 + (z1 - z0) * sample.
+
+        Image row 0 is the top (max y) of ``domain`` ((x0, x1), (y0, y1)); samples sit
+        on a regular grid including the domain's edges. Between samples: Catmull-Rom
+        bicubic interpolation (cubic convolution, a = -1/2; edge samples repeated), whose
+        gradient is continuous and exact. Outside the domain the point is clamped to it,
+        so the surface is flat across the edge. 4x4 to 2048x2048 samples.
+        """
+        from .composite import heightmap
+
+        return heightmap(source, domain, z_range, starts, title)
+
+    @classmethod
+    def dataset(
+        cls, model: str, x, y, view=None, title: str | None = None, name: str = "dataset"
+    ) -> Surface:
+        """The loss of a one-input model over the examples (x_i, y_i), axes (w, b):
+        ``"sigmoid"``: mean_i 0.5*(sigmoid(w*x_i + b) - y_i)^2 (the notes' sigmoid
+        neuron, which sums instead: the notes' eta is half our lr with two points);
+        ``"least_squares"``: mean_i 0.5*(w*x_i + b - y_i)^2 (convex). 1 to 10^5
+        examples. With ``Noise(batch_size=B)`` a run's gradients are true minibatches.
+        """
+        from .composite import dataset
+
+        return dataset(model, x, y, view, title, name)
+
+    # --- sculpted / height-map / dataset attributes --------------------------------
+    @property
+    def base(self) -> Surface | None:
+        """The surface under a sculpted surface's bumps (None for other kinds)."""
+        return self._payload.base if self._payload is not None else None
+
+    @property
+    def bumps(self) -> tuple[tuple[float, float, float, float], ...]:
+        """A sculpted surface's bumps (cx, cy, height, width); () for other kinds."""
+        return self._payload.bumps if self._payload is not None else ()
+
+    def with_bumps(self, bumps) -> Surface:
+        """This sculpted surface's base with ``bumps`` instead of the current ones."""
+        if self.kind != "sculpted":
+            raise ValueError("with_bumps needs a sculpted surface; use Surface.sculpted")
+        return Surface.sculpted(self.base, bumps)
+
+    @property
+    def samples(self) -> np.ndarray | None:
+        """A height map's samples as given: read-only, image orientation (row 0 at the
+        top), original dtype (uint8, uint16 or float64); None for other kinds."""
+        return self._payload.raw if self.kind == "heightmap" else None
+
+    @property
+    def model(self) -> str | None:
+        """A dataset surface's model ("sigmoid" or "least_squares"), else None."""
+        return self._payload.model or None if self._payload is not None else None
+
+    @property
+    def data_x(self) -> np.ndarray | None:
+        """A dataset surface's inputs x, read-only float64[N] (None for other kinds)."""
+        return self._payload.data[0] if self.kind == "dataset" else None
+
+    @property
+    def data_y(self) -> np.ndarray | None:
+        """A dataset surface's targets y, read-only float64[N] (None for other kinds)."""
+        return self._payload.data[1] if self.kind == "dataset" else None
+
+    def with_data(self, x, y) -> Surface:
+        """The same dataset surface (model, name, title, view, starts) on other data."""
+        if self.kind != "dataset":
+            raise ValueError("with_data needs a dataset surface; use Surface.dataset")
+        from .composite import dataset
+
+        return dataset(self.model, x, y, self.view, self.title, self.name, self.starts)
+
     # --- engine inputs ------------------------------------------------------------
     @property
     def kernels(self) -> Any:
         """The compiled kernel module that knows this surface's formula."""
+        if self._payload is not None:
+            from ..engine import _kernels_data
+
+            return _kernels_data
         if self.kind == "expression":
             from ..engine import _kernels_external
 
@@ -117,7 +218,12 @@ class Surface:
 
     @property
     def kernel_args(self) -> tuple:
-        """Extra surface arguments of the kernels: a formula's compiled (f, df/dx, df/dy)."""
+        """Extra surface arguments of the kernels: a formula's compiled (f, df/dx, df/dy);
+        for data-kernel surfaces see ``composite.kernel_args``."""
+        if self._payload is not None:
+            from .composite import kernel_args
+
+            return kernel_args(self)
         if self.kind == "expression":
             from .formula import functions_for
 
@@ -125,8 +231,19 @@ class Surface:
             return fns.f, fns.gx, fns.gy
         return ()
 
+    def run_args(self, noise: Any, steps: int) -> tuple:
+        """``kernel_args`` of a run of ``steps`` steps with ``noise`` (on a dataset
+        surface with ``Noise(batch_size=B)``: with the run's minibatch table)."""
+        if self.kind == "dataset":
+            from .composite import run_args
+
+            return run_args(self, noise, steps)
+        return self.kernel_args
+
     @property
     def kernel_id(self) -> int:
+        if self._payload is not None:
+            return self._payload.code
         return self.kernels.SURFACE_IDS[self.name]
 
     @property
@@ -164,6 +281,10 @@ class Surface:
         return xs, ys, self.f(gx, gy)
 
     def to_dict(self) -> dict[str, Any]:
+        if self._payload is not None:
+            from .composite import to_dict
+
+            return to_dict(self)
         if self.kind == "expression":
             return {
                 "kind": "expression",
@@ -177,6 +298,12 @@ class Surface:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Surface:
+        from .composite import DATA_KINDS
+
+        if isinstance(d, dict) and d.get("kind") in DATA_KINDS:
+            from .composite import from_dict
+
+            return from_dict(d)
         if isinstance(d, dict) and d.get("kind") == "expression":
             if not isinstance(d.get("formula"), str):
                 raise ValueError("an expression surface needs a 'formula' text")

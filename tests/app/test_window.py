@@ -199,7 +199,7 @@ def test_save_and_reopen_a_scene(qtbot, window, tmp_path):
     path = tmp_path / "race.json"
     assert window.save_to(path)
     data = json.loads(path.read_text())
-    assert data["format"] == "optviz-scene" and data["version"] == 1
+    assert data["format"] == "optviz-scene" and data["version"] == 2
     assert [o["name"] for o in data["optimizers"]] == ["sgd", "momentum", "rmsprop", "adam", "lion"]
     assert not list(tmp_path.glob(".*.tmp")), "no temporary file left behind"
     wait_result(qtbot, window, window.new_scene)

@@ -8,6 +8,8 @@ def test_generated_kernels_are_up_to_date():
     assert committed == codegen.generate(), "run `python -m optviz.engine.codegen`"
     external = codegen.EXTERNAL_PATH.read_text()
     assert external == codegen.generate_external(), "run `python -m optviz.engine.codegen`"
+    data = codegen.DATA_PATH.read_text()
+    assert data == codegen.generate_data(), "run `python -m optviz.engine.codegen`"
 
 
 def test_every_optimizer_and_preset_has_a_kernel_branch():
