@@ -38,17 +38,35 @@ _KERNEL_SOURCES = (
 )
 
 
-def warmup() -> float:
-    """Run a tiny simulation that touches every kernel; return the seconds it took.
+#: Warm-up parts: "core" is what the default scene needs (preset surfaces, one
+#: configuration per block); "extras" is the rest (typed formulas, sculpted, height-map
+#: and dataset surfaces, and the mixed blocks of sweeps, tuning and races on every kind).
+PARTS = ("core", "extras")
 
-    The first call on a machine compiles and writes numba's cache (tens of seconds);
-    later calls load the cache. Safe to call from a background thread.
+
+def warmup(part: str = "all") -> float:
+    """Run tiny simulations that touch every kernel of ``part`` ("core", "extras" or
+    "all"); return the seconds it took.
+
+    The first call on a machine compiles and writes numba's cache (tens of seconds per
+    part); later calls load the cache. Safe to call from a background thread.
     """
-    from ..display import visible_points
-    from ..surfaces.surface import Surface
-
+    if part not in (*PARTS, "all"):
+        raise ValueError(f"part={part!r}; choose one of: core, extras, all")
     began = time.perf_counter()
     optimizers = [Optimizer(name) for name in OPTIMIZER_NAMES]
+    if part in ("core", "all"):
+        _warm_core(optimizers)
+        _touch(_marker("core"))
+    if part in ("extras", "all"):
+        _warm_extras(optimizers)
+        _touch(_marker("extras"))
+    return time.perf_counter() - began
+
+
+def _warm_core(optimizers: list[Optimizer]) -> None:
+    from ..display import visible_points
+
     spec = RunSpec.build(
         PRESET_NAMES[0], optimizers, [(0.5, 0.5)], steps=2, noise=Noise(std=0.1, seed=0)
     )
@@ -56,50 +74,79 @@ def warmup() -> float:
     result.loss  # noqa: B018  (compiles the loss kernel)
     result.spec.surface.grad(0.0, 0.0)
     visible_points(result.xy[0, 0], (0.1, 0.1))
-    # The kernels of typed formulas (compiled once; each formula then adds three small
-    # functions of its own).
-    formula = Surface.from_expression("x^2 + y^2")
-    execute(RunSpec.build(formula, optimizers, [(0.5, 0.5)], steps=2), record_grads=True)
-    formula.f(0.0, 0.0)
-    formula.grad(0.0, 0.0)
-    # The kernels of sculpted, height-map and dataset surfaces (one module for all).
+
+
+def _warm_extras(optimizers: list[Optimizer]) -> None:
     from ..surfaces.datasets import dataset_surface
+    from ..surfaces.surface import Surface
 
+    # Typed formulas (their loops compile once; each formula then adds three small
+    # functions of its own), and the module of sculpted, height-map and dataset surfaces.
+    formula = Surface.from_expression("x^2 + y^2")
     data = dataset_surface("neuron_two_points")
-    batches = Noise(batch_size=1, seed=0)
-    execute(RunSpec.build(data, optimizers, [(0.5, 0.5)], 2, batches), record_grads=True)
-    data.f(0.0, 0.0)
-    data.grad(0.0, 0.0)
-    _marker().parent.mkdir(parents=True, exist_ok=True)
-    _marker().touch()
-    return time.perf_counter() - began
+    cases = (
+        (PRESET_NAMES[0], None),
+        (formula, None),
+        (data, Noise(batch_size=1, seed=0)),
+    )
+    for surface, noise in cases:
+        spec = RunSpec.build(surface, optimizers, [(0.5, 0.5)], 2, noise)
+        if surface is not PRESET_NAMES[0]:
+            execute(spec, record_grads=True)
+            spec.surface.f(0.0, 0.0)
+            spec.surface.grad(0.0, 0.0)
+        # Mixed blocks (many configurations of one optimizer per block): sweeps, tuning
+        # and races.
+        execute(spec, layout="mixed")
 
 
-def cache_is_warm() -> bool:
-    """True when the disk cache holds the kernels of the current sources."""
-    return _marker().exists()
+def _touch(marker: Path) -> None:
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.touch()
 
 
-def warm_cache_in_child(timeout: float = 900.0) -> bool:
-    """Compile every kernel in a child process (filling the disk cache); True on success.
+def cache_is_warm(part: str = "all") -> bool:
+    """True when the disk cache holds the kernels of ``part`` for the current sources."""
+    parts = PARTS if part == "all" else (part,)
+    return all(_marker(p).exists() for p in parts)
+
+
+def _child_command(part: str) -> list[str]:
+    return [sys.executable, "-c", f"from optviz.engine.warmup import warmup; warmup({part!r})"]
+
+
+def warm_cache_in_child(part: str = "all", timeout: float = 900.0) -> bool:
+    """Compile the kernels of ``part`` in a child process (filling the disk cache); True
+    on success.
 
     The caller's threads keep running meanwhile: the compile holds the child's GIL, not
     ours. On failure the caller can still compile in-process.
     """
-    code = "from optviz.engine.warmup import warmup; warmup()"
     try:
         done = subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, timeout=timeout, check=False
+            _child_command(part), capture_output=True, timeout=timeout, check=False
         )
     except (OSError, subprocess.TimeoutExpired):
         return False
     return done.returncode == 0
 
 
-def _marker() -> Path:
+def start_warming_in_child(part: str) -> subprocess.Popen | None:
+    """Start compiling ``part`` in a child process and return at once (``None`` if it
+    could not start). The caller may ``terminate()`` it; numba writes each cache entry
+    atomically, so a stopped child leaves no broken entries, only missing ones."""
+    try:
+        return subprocess.Popen(
+            _child_command(part), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+    except OSError:
+        return None
+
+
+def _marker(part: str) -> Path:
     stamp = hashlib.sha256()
     stamp.update(f"{numba.__version__} {sys.version}".encode())
     for name in _KERNEL_SOURCES:
         st = (_PACKAGE / name).stat()
         stamp.update(f"{name} {st.st_size} {st.st_mtime_ns}".encode())
-    return Path(_numba_env.CACHE_DIR) / f"warm-{stamp.hexdigest()[:16]}"
+    return Path(_numba_env.CACHE_DIR) / f"warm-{part}-{stamp.hexdigest()[:16]}"
