@@ -139,6 +139,125 @@ def playback(frames: int = 300) -> list[float]:
     return times
 
 
+def race_playback(frames: int = 300, n: int = 12, steps: int = 2000) -> list[float]:
+    """Per-frame seconds of race mode in small multiples: ``n`` optimizers (one pane each)
+    x ``steps`` steps, the leaderboard updated every frame, one frame per playback tick."""
+    from optviz.optimizers.registry import OPTIMIZER_NAMES
+
+    names = [name for name in OPTIMIZER_NAMES if name != "line_search"][:n]
+    app, window = _window(_scene(names, steps))
+    mode = window.races.mode
+    raced = []
+    mode.race_shown.connect(raced.append)
+    mode.set_layout("small multiples")
+    mode.set_enabled(True)
+    deadline = time.perf_counter() + 120
+    while not raced and time.perf_counter() < deadline:
+        app.processEvents()
+        time.sleep(0.001)
+    if not raced:
+        raise RuntimeError("the race did not finish within 120 s")
+    times = []
+    # 300 steps/s at 60 frames/s: five steps per frame, as the default playback speed plays.
+    for frame in range(0, 5 * frames, 5):
+        began = time.perf_counter()
+        window.playback.set_frame(frame % (steps + 1))
+        app.processEvents()  # Qt paints every pane's dirty region, as in the running app
+        times.append(time.perf_counter() - began)
+    window.close()
+    return times
+
+
+def formula(repeats: int = 8) -> tuple[list[float], list[float]]:
+    """Seconds from the last keystroke of a formula to its surface redrawn and its
+    trajectories recomputed and drawn (default scene's 4 optimizers x 2000 steps): for
+    formulas typed before (compiled, in memory) and for new ones (sympy + numba compile).
+    Both include the 150 ms debounce after the keystroke."""
+    from PySide6.QtTest import QTest
+
+    from optviz.scene import default_scene
+
+    app, window = _window(default_scene())
+    tools = window.surface_tools
+    editor = tools.formula_editor
+
+    def until_shown(action, text: str | None = None) -> float:
+        began = time.perf_counter()
+        action()
+        while (
+            text is not None
+            and window.scene.surface.formula != text
+            or (window.controller.latest_id in window._pending)
+        ):
+            app.processEvents()
+            if time.perf_counter() - began > 60:
+                raise RuntimeError("no result within 60 s of a keystroke")
+        window.surface_pane.viewport().repaint()
+        return time.perf_counter() - began
+
+    def typed(text: str) -> float:
+        editor.field.setText(text[:-1])
+        editor.field.setFocus()
+        return until_shown(lambda: QTest.keyClick(editor.field, text[-1]), text)
+
+    until_shown(lambda: tools.pick("formula"))
+    known = ("sin(x)*cos(y) + 0.1*(x^2 + y^2)", "x^2 + 3*y^2 + 0.5*sin(3*x)")
+    for text in known:
+        typed(text)
+    token = time.time_ns() % 10**8  # new formulas in every run: never in the disk cache
+    cached, uncached = [], []
+    for i in range(repeats):
+        uncached.append(typed(f"sin(x)*cos(y) + 0.1*(x^2 + y^2) + {token + i}e-12*x*y"))
+        cached.append(typed(known[i % 2]))
+    window.close()
+    return cached, uncached
+
+
+def sculpt(moves: int = 100) -> tuple[list[float], list[float]]:
+    """Seconds per mouse move of a sculpt stroke on the default scene (the heat map
+    redrawn with the new bumps), and from each stroke's end (after strokes of 40 bumps
+    each) to the exact surface, contours and 4 paths x 2000 steps drawn."""
+    from PySide6 import QtCore
+
+    from optviz.scene import default_scene
+
+    app, window = _window(default_scene())
+    tool = window.surface_tools.sculpt
+    window.surface_tools.sculpt_action.setChecked(True)
+    tool.radius_spin.setValue(0.1)
+    per_move, per_stroke = [], []
+    for stroke in range(5):
+        y = -0.5 + 0.5 * stroke
+        tool.begin_stroke(QtCore.QPointF(-1.8, y), dig=stroke % 2 == 1)
+        for k in range(1, moves // 5 + 1):
+            began = time.perf_counter()
+            tool.extend_stroke(QtCore.QPointF(-1.8 + 0.18 * k, y + 0.1 * np.sin(k)))
+            window.surface_pane.viewport().repaint()
+            per_move.append(time.perf_counter() - began)
+        shown = []
+        window.result_shown.connect(shown.append)
+        began = time.perf_counter()
+        tool.end_stroke()
+        while not shown:
+            app.processEvents()
+        window.surface_pane.viewport().repaint()
+        per_stroke.append(time.perf_counter() - began)
+        window.result_shown.disconnect(shown.append)
+    window.close()
+    return per_move, per_stroke
+
+
+def main_formula_lines() -> list[str]:
+    cached, uncached = formula()
+    per_move, per_stroke = sculpt()
+    return [
+        f"type a formula, keystroke to preview + 4 paths x 2000 steps drawn: known formula "
+        f"{_stats(cached)}, new formula (compiled) {_stats(uncached)}",
+        f"sculpt: {_stats(per_move)} per mouse move (live heat map), "
+        f"{_stats(per_stroke)} from a stroke's end to surface + paths drawn",
+    ]
+
+
 def cancel(repeats: int = 10) -> list[float]:
     """Seconds from a click on Cancel to the worker reporting the run stopped (4
     optimizers x 64 starts x 100 000 steps, clicked once the run is under way)."""
@@ -210,6 +329,13 @@ def main_export() -> int:
     return 0
 
 
+def main_race_line() -> str:
+    return (
+        "race mode, 12 optimizers x 2000 steps in small multiples: "
+        f"{_stats(race_playback())} per frame (paths, heads, leaderboard)"
+    )
+
+
 def main() -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     import optviz
@@ -224,10 +350,20 @@ def main() -> int:
     )
     print(f"playback, 16 optimizers x 5000 steps, 400x400 heat map: {_stats(playback())} per frame")
     print(f"cancel a 25.6 M-step run: {_stats(cancel())} from the click to the stop")
+    print(main_race_line())
+    print(*main_formula_lines(), sep="\n")
     return 0
 
 
 if __name__ == "__main__":
+    if "race" in sys.argv[1:]:  # python -m optviz.app.bench race: only the race measurement
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        print(main_race_line())
+        sys.exit(0)
+    if "formula" in sys.argv[1:]:  # python -m optviz.app.bench formula: formula and sculpt
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        print(*main_formula_lines(), sep="\n")
+        sys.exit(0)
     if "--probe" in sys.argv:
         sys.exit(_probe())
     sys.exit(main())

@@ -1,7 +1,8 @@
 """Entry point of the desktop app: ``optviz`` / ``python main.py``.
 
 ``--screenshot FILE`` renders the default scene (or ``--scene FILE``) offscreen after its
-run completes, saves a PNG of the whole window and exits; ``--install-desktop`` writes a
+run completes, saves a PNG of the whole window (or, with ``--view``, of race mode or the
+swarm or sweep map) and exits; ``--install-desktop`` writes a
 freedesktop entry and icons for the user's application menu.
 """
 
@@ -16,6 +17,7 @@ from pathlib import Path
 log = logging.getLogger("optviz")
 
 SCREENSHOT_TIMEOUT_S = 600
+VIEWS = ("main", "race", "race-overlay", "swarm", "sweep")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -41,6 +43,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default="1440x900",
         metavar="WxH",
         help="with --screenshot: window size (default 1440x900)",
+    )
+    parser.add_argument(
+        "--view",
+        choices=VIEWS,
+        default="main",
+        help="with --screenshot: what to capture: the main window (default), race mode in "
+        "small multiples or overlay, or the swarm or sweep map of the scene",
     )
     parser.add_argument(
         "--install-desktop",
@@ -107,7 +116,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"optviz: cannot open {args.scene}: {err}", file=sys.stderr)
             return 2
     if args.screenshot:
-        return _screenshot(app, MainWindow, scene, Path(args.screenshot), args.frame, size)
+        return _screenshot(
+            app, MainWindow, scene, Path(args.screenshot), args.frame, size, args.view
+        )
     window = MainWindow(scene)
     window.show()
     window.playback.play()
@@ -152,7 +163,9 @@ def _dispose(window) -> None:
     QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete)
 
 
-def _screenshot(app, window_class, scene, path: Path, frame: int | None, size) -> int:
+def _screenshot(
+    app, window_class, scene, path: Path, frame: int | None, size, view: str = "main"
+) -> int:
     from PySide6 import QtCore, QtWidgets
 
     from optviz.scene import default_scene
@@ -163,18 +176,25 @@ def _screenshot(app, window_class, scene, path: Path, frame: int | None, size) -
     window.show()
     outcome = {"code": 1}
 
-    def shoot(result) -> None:
-        if result is None:
-            return
-        window.playback.set_frame(result.steps if frame is None else frame)
+    def save(widget) -> None:
         QtWidgets.QApplication.processEvents()
-        image = window.grab().toImage()
+        image = widget.grab().toImage()
         if image.isNull() or not image.save(str(path), "PNG"):
             print(f"optviz: cannot write {path}", file=sys.stderr)
         else:
             print(f"saved {path} ({image.width()}x{image.height()})")
             outcome["code"] = 0
         app.quit()
+
+    def shoot(result) -> None:
+        if result is None or outcome.get("shot"):
+            return
+        outcome["shot"] = True  # later results (a race, a loaded cell) must not shoot again
+        window.playback.set_frame(result.steps if frame is None else frame)
+        if view == "main":
+            save(window)
+        else:
+            window.races.show_view(view, save, size)
 
     window.result_shown.connect(shoot)
     QtCore.QTimer.singleShot(SCREENSHOT_TIMEOUT_S * 1000, app.quit)

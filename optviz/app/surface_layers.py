@@ -13,6 +13,8 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from optviz.display import visible_points
 from optviz.surfaces.surface import Surface
 
+from .contours import contour_segments
+
 #: Static items are rendered once into a pixmap and blitted while paths animate.
 _CACHED = QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache
 #: Path points closer than this (in pixels) to the previous drawn one are not drawn.
@@ -28,6 +30,37 @@ N_CONTOURS = 12
 #: Contours are traced on every CONTOUR_STRIDE-th sample: pyqtgraph's isocurve is pure
 #: NumPy and takes ~0.1 s per level at 400 x 400; at 134 x 134 the lines look the same.
 CONTOUR_STRIDE = 3
+
+
+class CachedIsocurve(pg.IsocurveItem):
+    """An isocurve whose bounding rectangle is computed once per traced path.
+
+    pyqtgraph's walks the whole path on every call, and Qt asks several times per frame
+    (about 3 ms a frame for 12 panes x 12 contours of the race view's small multiples).
+    """
+
+    _rect: QtCore.QRectF | None = None
+    _rect_path = None
+
+    def boundingRect(self) -> QtCore.QRectF:  # noqa: N802 (Qt override)
+        if self.data is None:
+            return QtCore.QRectF()
+        if self.path is None:
+            self.generatePath()
+        if self._rect_path is not self.path:
+            self._rect_path = self.path
+            self._rect = self.path.boundingRect()
+        return QtCore.QRectF(self._rect)
+
+    def generatePath(self) -> None:  # noqa: N802 (pyqtgraph override)
+        # pyqtgraph joins the segments into lines in Python (~20 ms a level at 134 x 134:
+        # a quarter second per new surface); drawn as separate segments they look the same.
+        if self.data is None:
+            self.path = None
+            return
+        data = self.data.T if self.axisOrder == "row-major" else self.data
+        x, y = contour_segments(data, self.level)
+        self.path = pg.arrayToQPath(x, y, connect="pairs")
 
 
 def display_values(surface: Surface, z: np.ndarray) -> tuple[np.ndarray, str]:
@@ -75,7 +108,7 @@ class SurfaceLayers:
             self.image.setColorMap(pg.colormap.get("viridis"))
         self.contours: list[pg.IsocurveItem] = []
         for _ in range(N_CONTOURS):
-            iso = pg.IsocurveItem(pen=pg.mkPen(contour_color, width=1))
+            iso = CachedIsocurve(pen=pg.mkPen(contour_color, width=1))
             self._cache(iso)
             iso.setParentItem(self.image)
             self.contours.append(iso)
@@ -123,6 +156,23 @@ class SurfaceLayers:
         self.minima.setData(m[:, 0], m[:, 1])
         self.plot.setLabel("bottom", surface.axis_labels[0])
         self.plot.setLabel("left", surface.axis_labels[1])
+        self.plot.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
+
+    def copy_surface_from(self, other: SurfaceLayers) -> None:
+        """Show the surface ``other`` shows without computing it again: the heat-map array
+        and the traced contour paths are shared (small multiples draw one surface N times)."""
+        self.image.setImage(other.image.image, autoLevels=False, levels=other.image.levels)
+        self.image.setRect(other.image.mapRectToParent(other.image.boundingRect()))
+        for mine, theirs in zip(self.contours, other.contours):
+            if theirs.path is None:
+                theirs.generatePath()
+            mine.setData(theirs.data, level=theirs.level)
+            mine.path = theirs.path  # QPainterPath is implicitly shared: no copy, no re-trace
+            mine.setTransform(theirs.transform())
+        self.minima.setData(*other.minima.getData())
+        for name in ("bottom", "left"):
+            self.plot.setLabel(name, other.plot.getAxis(name).labelText)
+        (x0, x1), (y0, y1) = other.plot.vb.viewRange()
         self.plot.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
 
     # --- trajectories --------------------------------------------------------------------
@@ -222,4 +272,9 @@ class SurfaceLayers:
             self.tails[o].setData(tail[:, 0], tail[:, 1])
         self._history_step = history_step
         heads = xy[:, :, frame].reshape(-1, 2)
-        self.heads.setData(heads[:, 0], heads[:, 1], brush=self._head_brushes)
+        brushes = self._head_brushes
+        finite = np.isfinite(heads).all(axis=1)
+        if not finite.all():  # diverged runs have no head (and NaN spots make pyqtgraph warn)
+            heads = heads[finite]
+            brushes = [b for b, keep in zip(brushes, finite) if keep]
+        self.heads.setData(heads[:, 0], heads[:, 1], brush=brushes)

@@ -32,6 +32,8 @@ class SurfacePane(pg.GraphicsLayoutWidget):
         self.paths, self.tails, self.heads = self.layers.paths, self.layers.tails, self.layers.heads
         self.targets: list[pg.TargetItem] = []
         self._moving = False
+        #: Set by sculpt mode: clicks then shape the surface and must not move the start.
+        self.sculpting = False
         self.plot.scene().sigMouseClicked.connect(self._on_click)
 
     def set_surface(self, surface: Surface, view) -> None:
@@ -77,7 +79,7 @@ class SurfacePane(pg.GraphicsLayoutWidget):
             self.start_moved.emit(index, float(pos.x()), float(pos.y()))
 
     def _on_click(self, event) -> None:
-        if event.button() != QtCore.Qt.MouseButton.LeftButton or event.double():
+        if self.sculpting or event.button() != QtCore.Qt.MouseButton.LeftButton or event.double():
             return
         vb = self.plot.vb
         if not vb.sceneBoundingRect().contains(event.scenePos()):

@@ -127,3 +127,14 @@ def color_icon(color: str, size: int = 14) -> QtGui.QIcon:
     pixmap = QtGui.QPixmap(size, size)
     pixmap.fill(QtGui.QColor(color))
     return QtGui.QIcon(pixmap)
+
+
+def menu_before_help(bar: QtWidgets.QMenuBar, title: str) -> QtWidgets.QMenu:
+    """A new menu in ``bar`` placed just before Help (Help stays the last menu)."""
+    menu = QtWidgets.QMenu(title, bar)
+    help_menu = next((a for a in bar.actions() if a.text() == "&Help"), None)
+    if help_menu is not None:
+        bar.insertMenu(help_menu, menu)
+    else:
+        bar.addMenu(menu)
+    return menu

@@ -21,13 +21,16 @@ from optviz.engine.noise import Noise
 from optviz.engine.run import Result
 from optviz.scene import Scene, SceneError, default_scene
 from optviz.surfaces.presets import PRESETS
-from optviz.surfaces.surface import Surface
 
 from .desktop import icon_svg
 from .metrics_pane import MetricsPane
 from .optimizer_panel import OptimizerPanel
 from .playback import PlaybackBar
+from .races import SHORTCUTS as RACE_SHORTCUTS
+from .races import Races
 from .surface_pane import SurfacePane
+from .surface_tools import SHORTCUTS as SURFACE_SHORTCUTS
+from .surface_tools import SurfaceTools, picker_key
 from .worker import SimulationController
 
 log = logging.getLogger("optviz")
@@ -56,6 +59,8 @@ SHORTCUTS = (
     ("Ctrl+Q", "Quit"),
     ("Click / Shift+click", "Set the start point / add a start point"),
     ("Drag the start marker", "Recompute every path while dragging"),
+    *RACE_SHORTCUTS,
+    *SURFACE_SHORTCUTS,
 )
 
 
@@ -99,6 +104,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self._build_status_bar()
         self._build_menus()
         self._connect()
+        self.races = Races(self)  # race mode, tune, swarm and sweep maps (the Races menu)
+        # Formula, sculpt, height-map and dataset surfaces (the Surface menu and editor dock).
+        self.surface_tools = SurfaceTools(self)
 
         if scene is None and restore:
             scene = self._restored_scene()
@@ -288,7 +296,8 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _apply_scene(self, scene: Scene, surface_changed: bool) -> None:
         with QtCore.QSignalBlocker(self.surface_combo):
-            self.surface_combo.setCurrentIndex(self.surface_combo.findData(scene.surface.name))
+            index = self.surface_combo.findData(picker_key(scene.surface))
+            self.surface_combo.setCurrentIndex(index)
         for spin, value in (
             (self.steps_spin, scene.steps),
             (self.noise_spin, scene.noise.std),
@@ -300,6 +309,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if surface_changed:
             self.surface_pane.set_surface(scene.surface, scene.view_box)
         self.surface_pane.set_starts(scene.starts)
+        self.surface_tools.scene_shown(scene)
         if self.optimizers.entries != scene.entries:
             self.optimizers.set_entries(scene.entries)
         self._request_run()
@@ -334,8 +344,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.set_scene(self.scene.with_entries(entries))
 
     def _on_surface_picked(self, index: int) -> None:
-        surface = Surface.preset(self.surface_combo.itemData(index))
-        self.set_scene(replace(self.scene, surface=surface, starts=surface.starts[:1], view=None))
+        # Presets, datasets, or the formula / sculpt / height-map tools.
+        self.surface_tools.pick(self.surface_combo.itemData(index))
 
     def _on_run_settings(self) -> None:
         noise = Noise(
@@ -522,6 +532,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("scene/last", self.scene.to_json())
         self.playback.pause()
+        self.surface_tools.shutdown()
         self.controller.shutdown()
         super().closeEvent(event)
 

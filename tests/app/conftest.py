@@ -1,6 +1,7 @@
 """App-test fixtures: a real main window, and no test may leave a worker thread running."""
 
 import pytest
+import shiboken6
 from PySide6 import QtCore
 
 from optviz.app.worker import SimulationController
@@ -10,7 +11,12 @@ from optviz.scene import default_scene
 @pytest.fixture(autouse=True)
 def no_thread_left_running():
     yield
-    running = [t.objectName() for t in list(SimulationController.threads) if t.isRunning()]
+    # A thread whose C++ object Qt already deleted (with its window) is not running.
+    running = [
+        t.objectName()
+        for t in list(SimulationController.threads)
+        if shiboken6.isValid(t) and t.isRunning()
+    ]
     assert not running, f"worker threads left running: {running}"
 
 
