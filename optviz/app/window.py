@@ -22,6 +22,7 @@ from optviz.engine.run import Result
 from optviz.scene import Scene, SceneError, default_scene
 from optviz.surfaces.presets import PRESETS
 
+from . import gui_gc
 from .desktop import icon_svg
 from .metrics_pane import MetricsPane
 from .optimizer_panel import OptimizerPanel
@@ -76,6 +77,9 @@ class MainWindow(QtWidgets.QMainWindow):
         restore: bool = True,
     ) -> None:
         super().__init__()
+        # Before any thread starts: garbage is collected on this (the GUI) thread only.
+        gui_gc.acquire()
+        self._holds_gc = True
         self.setWindowTitle("optviz")
         self.setWindowIcon(QtGui.QIcon(str(icon_svg())))
         self.settings = settings or QtCore.QSettings()
@@ -534,6 +538,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.playback.pause()
         self.surface_tools.shutdown()
         self.controller.shutdown()
+        if self._holds_gc:  # once, though Qt may deliver more than one close event
+            self._holds_gc = False
+            gui_gc.release()
         super().closeEvent(event)
 
 

@@ -1,5 +1,7 @@
 """App-test fixtures: a real main window, and no test may leave a worker thread running."""
 
+import gc
+
 import pytest
 import shiboken6
 from PySide6 import QtCore
@@ -11,6 +13,9 @@ from optviz.scene import default_scene
 @pytest.fixture(autouse=True)
 def no_thread_left_running():
     yield
+    # The test's windows are garbage now: collect them here, on the GUI thread, not in
+    # whatever thread allocates next (see optviz/app/gui_gc.py).
+    gc.collect()
     # A thread whose C++ object Qt already deleted (with its window) is not running.
     running = [
         t.objectName()
