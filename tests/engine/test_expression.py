@@ -43,9 +43,7 @@ def _has_tie(expr, x, y):
     """True if some min or max of ``expr`` has two arguments equal at (x, y)."""
     for node in expr.atoms(sympy.Max, sympy.Min):
         values = [complex(a.subs({X: x, Y: y}).evalf()) for a in node.args]
-        if any(
-            abs(a - b) <= 1e-9 * (1 + abs(a)) for i, a in enumerate(values) for b in values[:i]
-        ):
+        if any(abs(a - b) <= 1e-9 * (1 + abs(a)) for i, a in enumerate(values) for b in values[:i]):
             return True
     return False
 
