@@ -143,9 +143,17 @@ class MainWindow(QtWidgets.QMainWindow):
             "gradient coordinate (0: exact gradients)"
         )
         self.batch_spin = QtWidgets.QSpinBox()
-        self.batch_spin.setRange(1, 1_000_000)
+        # 0 is "none": no minibatches. On dataset surfaces B >= 1 draws B examples per step
+        # (so 1 is single-example SGD, not the full batch); elsewhere it divides the noise
+        # std by sqrt(B).
+        self.batch_spin.setRange(0, 1_000_000)
+        self.batch_spin.setSpecialValueText("none")
         self.batch_spin.setKeyboardTracking(False)
-        self.batch_spin.setToolTip("Minibatch size: the noise std is divided by √batch")
+        self.batch_spin.setToolTip(
+            "Minibatch size. Dataset surfaces: examples per step, drawn without replacement "
+            "and reshuffled every epoch ('none': the full batch). Other surfaces: the noise "
+            "std is divided by √batch."
+        )
         self.seed_spin = QtWidgets.QSpinBox()
         self.seed_spin.setRange(0, 2_000_000_000)
         self.seed_spin.setKeyboardTracking(False)
@@ -305,7 +313,7 @@ class MainWindow(QtWidgets.QMainWindow):
         for spin, value in (
             (self.steps_spin, scene.steps),
             (self.noise_spin, scene.noise.std),
-            (self.batch_spin, scene.noise.batch_size or 1),
+            (self.batch_spin, scene.noise.batch_size or 0),
             (self.seed_spin, scene.noise.seed),
         ):
             with QtCore.QSignalBlocker(spin):
@@ -355,7 +363,7 @@ class MainWindow(QtWidgets.QMainWindow):
         noise = Noise(
             std=self.noise_spin.value(),
             seed=self.seed_spin.value(),
-            batch_size=self.batch_spin.value() if self.batch_spin.value() > 1 else None,
+            batch_size=self.batch_spin.value() or None,
         )
         self.set_scene(replace(self.scene, steps=self.steps_spin.value(), noise=noise))
 

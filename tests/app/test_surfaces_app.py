@@ -269,6 +269,11 @@ def test_edit_a_dataset_and_its_minibatches(window, qtbot):
 
     again = Scene.from_json(window.scene.to_json())
     assert again.surface == window.scene.surface and again.noise.batch_size == 1
+    # The run settings' batch box shows the same minibatch, and editing another run
+    # setting keeps it (a batch of 1 is single-example SGD, not the full batch).
+    assert window.batch_spin.value() == 1
+    wait_result(qtbot, window, lambda: window.steps_spin.setValue(window.steps_spin.value() + 1))
+    assert window.scene.noise.batch_size == 1
 
     # Back to a preset: the minibatch setting, meaningless there, is dropped.
     wait_result(qtbot, window, lambda: _pick(window, "rosenbrock"))
