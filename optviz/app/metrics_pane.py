@@ -42,6 +42,18 @@ def decimate(x: np.ndarray, y: np.ndarray, max_points: int = MAX_POINTS):
     return np.append(xs, x[m:]), np.append(ys, y[m:])
 
 
+class StepCursor(pg.InfiniteLine):
+    """The playback cursor of a metric plot.
+
+    It is added with ``ignoreBounds``, yet pyqtgraph still tells the view its bounds
+    changed whenever it moves, and the view then recomputes its y auto-range from every
+    curve: 2.6 ms of each playback frame with 16 optimizers. Its bounds never matter.
+    """
+
+    def informViewBoundsChanged(self) -> None:  # noqa: N802 (pyqtgraph's name)
+        pass
+
+
 class MetricsPane(pg.GraphicsLayoutWidget):
     """Three stacked plots: loss, gradient norm and learning rates, log y axes.
 
@@ -74,7 +86,7 @@ class MetricsPane(pg.GraphicsLayoutWidget):
             plot.getAxis("left").setLogMode(True)
             # No grid: pyqtgraph draws it with the axes, whose bounds then cover the whole
             # plot, so every cursor move would re-render both axes.
-            cursor = pg.InfiniteLine(angle=90, pen=pg.mkPen((255, 255, 255, 150), width=1))
+            cursor = StepCursor(angle=90, pen=pg.mkPen((255, 255, 255, 150), width=1))
             plot.addItem(cursor, ignoreBounds=True)
             self.cursors.append(cursor)
         self.grad_plot.setXLink(self.loss_plot)
