@@ -1,6 +1,7 @@
 """The model never imports Qt: only optviz/app may."""
 
 import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -39,3 +40,13 @@ def test_importing_and_running_the_model_loads_no_qt():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_the_app_starts_without_loading_sympy():
+    # sympy takes about 0.4 s to import; only typed formulas need it.
+    code = "import sys, optviz.app.window\nprint('sympy' in sys.modules)\n"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    assert out.stdout.strip() == "False", out.stdout + out.stderr

@@ -20,7 +20,6 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from optviz.engine.noise import Noise
 from optviz.surfaces import DATASET_SURFACES
 from optviz.surfaces.errors import ExpressionError
-from optviz.surfaces.expression import parse_expression
 from optviz.surfaces.presets import PRESETS
 from optviz.surfaces.surface import Surface
 
@@ -251,6 +250,9 @@ class SurfaceTools(QtCore.QObject):
         else:
             text = DEFAULT_FORMULA
             if surface.formula and surface.kind == "preset":
+                # Imported here: the parser loads sympy (0.4 s), which start-up skips.
+                from optviz.surfaces.expression import parse_expression
+
                 try:
                     parse_expression(surface.formula)
                     text = surface.formula
