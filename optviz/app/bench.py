@@ -12,6 +12,7 @@ All offscreen. Figures are medians (and 90th percentiles) of one run.
 
 from __future__ import annotations
 
+import gc
 import os
 import statistics
 import subprocess
@@ -81,6 +82,9 @@ def _window(scene):
     from optviz.app.window import MainWindow
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
+    # The previous measurement's window is garbage now; collect it here, or its hidden
+    # widgets stay alive and slow this one (the app itself has one window per process).
+    gc.collect()
     settings = QtCore.QSettings(os.devnull, QtCore.QSettings.Format.IniFormat)
     window = MainWindow(scene, settings=settings, restore=False)
     window.resize(1440, 900)
