@@ -1,4 +1,5 @@
-"""The swarm map: where each optimizer ends up from every start of a grid over the view.
+"""The swarm map: where each optimizer ends up from every start of a grid (drawn as an
+image) or of random points (drawn as points) over the view.
 
 ``SwarmWindow`` runs ``optviz.swarm`` for the scene's enabled optimizers in the compute
 worker and shows, per optimizer, the basin-of-attraction map (each start coloured by the
@@ -24,6 +25,7 @@ from .surface_layers import SurfaceLayers
 MAX_RESOLUTION = 300
 COLOR_BY = ("basin", "steps to converge")
 SCENE_COLOR_BY = ("basin", "steps")  # as ``SwarmSettings.color_by`` names them
+START_KINDS = ("grid", "random")  # as ``SwarmSettings.starts`` names them
 #: Basin colours (one per known minimum), then "stuck / no minimum" and "diverged".
 BASIN_COLORS = (
     "#e15759",
@@ -82,6 +84,25 @@ def grid_rect(starts: np.ndarray, shape: tuple[int, int]) -> QtCore.QRectF:
     return QtCore.QRectF(xs[0] - dx / 2, ys[0] - dy / 2, dx * nx, dy * ny)
 
 
+def point_brushes(rgba: np.ndarray) -> list[QtGui.QBrush]:
+    """One brush per point for uint8[S, 4] colours, shared among equal colours (a basin
+    map has a handful; building 10^5 brushes would take seconds)."""
+    cache: dict[bytes, QtGui.QBrush] = {}
+    brushes = []
+    for colour in rgba:
+        key = colour.tobytes()
+        brush = cache.get(key)
+        if brush is None:
+            brush = cache[key] = pg.mkBrush(*(int(c) for c in colour))
+        brushes.append(brush)
+    return brushes
+
+
+def point_size(n: int) -> float:
+    """Pixels per point: large for a few starts, small enough for 10^5 not to overlap."""
+    return float(np.clip(400.0 / math.sqrt(max(n, 1)), 2.0, 10.0))
+
+
 class SwarmWindow(QtWidgets.QWidget):
     """Settings, one basin map per optimizer, the legend and the success table."""
 
@@ -93,12 +114,18 @@ class SwarmWindow(QtWidgets.QWidget):
         self.main = main_window
         self.result = None
         self._colors: list[str] = []
+        self.start_kind = QtWidgets.QComboBox()
+        self.start_kind.addItems(START_KINDS)
+        self.start_kind.setToolTip(
+            "grid: n x n starts, drawn as an image; random: n² uniform starts over the view "
+            "box (the scene's seed), drawn as points"
+        )
         self.resolution = QtWidgets.QSpinBox()
         self.resolution.setRange(4, MAX_RESOLUTION)
         self.resolution.setValue(100)
         self.resolution.setToolTip(
-            f"starts per side of the grid over the view box (up to {MAX_RESOLUTION}: "
-            f"{MAX_RESOLUTION**2} starts per optimizer)"
+            f"n: starts per side of the grid over the view box (up to {MAX_RESOLUTION}: "
+            f"{MAX_RESOLUTION**2} starts per optimizer); random starts: n² of them"
         )
         self.steps = QtWidgets.QSpinBox()
         self.steps.setRange(1, 100_000)
@@ -121,7 +148,8 @@ class SwarmWindow(QtWidgets.QWidget):
         )
         form = QtWidgets.QHBoxLayout()
         for text, widget in (
-            ("grid", self.resolution),
+            ("starts", self.start_kind),
+            ("n", self.resolution),
             ("steps", self.steps),
             ("colour by", self.color_by),
         ):
@@ -138,6 +166,7 @@ class SwarmWindow(QtWidgets.QWidget):
         self.plots: list[pg.PlotItem] = []
         self.layers: list[SurfaceLayers] = []
         self.images: list[pg.ImageItem] = []
+        self.points: list[pg.ScatterPlotItem] = []
         self.resize(1100, 800)
         self.run_button.clicked.connect(self.run)
         self.load_settings()
@@ -146,6 +175,7 @@ class SwarmWindow(QtWidgets.QWidget):
     def load_settings(self) -> None:
         """Show the scene's swarm settings (grid of n starts, steps, colouring)."""
         settings = self.main.scene.studies.swarm
+        self.start_kind.setCurrentText(settings.starts)
         self.resolution.setValue(round(math.sqrt(settings.n)))
         self.steps.setValue(settings.steps)
         self.color_by.setCurrentIndex(SCENE_COLOR_BY.index(settings.color_by))
@@ -172,15 +202,16 @@ class SwarmWindow(QtWidgets.QWidget):
         surface, view = scene.surface, scene.view_box
         n, steps = self.resolution.value() ** 2, self.steps.value()
         noise = scene_noise(scene)
-        # The app draws grids (an image per optimizer); seed and tol come from the scene.
-        self._store(starts="grid", n=n, steps=steps)
+        kind = self.start_kind.currentText()
+        # Seed (of random starts) and tol come from the scene.
+        self._store(starts=kind, n=n, steps=steps)
         seed, tol = self.main.scene.studies.swarm.seed, self.main.scene.studies.swarm.tol
 
         def job(progress, cancel):
             return swarm(
                 surface,
                 optimizers,
-                starts="grid",
+                starts=kind,
                 n=n,
                 steps=steps,
                 tol=tol,
@@ -205,7 +236,7 @@ class SwarmWindow(QtWidgets.QWidget):
         scene = self.main.scene
         for plot in self.plots:
             self.graphics.ci.removeItem(plot)
-        self.plots, self.layers, self.images = [], [], []
+        self.plots, self.layers, self.images, self.points = [], [], [], []
         _, cols = grid_shape(n, max(self.graphics.width(), 1), max(self.graphics.height(), 1))
         for o in range(n):
             plot = self.graphics.ci.addPlot(row=o // cols, col=o % cols)
@@ -224,26 +255,37 @@ class SwarmWindow(QtWidgets.QWidget):
             image = pg.ImageItem(axisOrder="row-major")
             image.setZValue(-1)
             plot.addItem(image)
+            points = pg.ScatterPlotItem(pxMode=True, symbol="s", pen=None)
+            points.setZValue(-1)
+            plot.addItem(points)
             self.plots.append(plot)
             self.layers.append(layer)
             self.images.append(image)
+            self.points.append(points)
 
     def _draw(self) -> None:
         result = self.result
         if result is None:
             return
-        shape = result.grid_shape
-        rect = grid_rect(result.starts, shape)
+        # A grid is an image of cells centred on the starts; random starts are points.
+        shape = result.grid_shape or (1, len(result.starts))
         by_basin = self.color_by.currentText() == "basin"
-        for o, (plot, image) in enumerate(zip(self.plots, self.images)):
+        for o, (plot, image, points) in enumerate(zip(self.plots, self.images, self.points)):
             basin = np.asarray(result.basin[o])
             rgba = (
                 basin_image(basin, shape)
                 if by_basin
                 else steps_image(np.asarray(result.steps_to_converge[o]), basin, shape)
             )
-            image.setImage(rgba, autoLevels=False)
-            image.setRect(rect)
+            if result.grid_shape is not None:
+                image.setImage(rgba, autoLevels=False)
+                image.setRect(grid_rect(result.starts, shape))
+                points.clear()
+            else:
+                image.clear()
+                points.setData(
+                    pos=result.starts, brush=point_brushes(rgba[0]), size=point_size(shape[1])
+                )
             color = self._colors[o] if o < len(self._colors) else "#dddddd"
             plot.setTitle(result.labels[o], size="9pt", color=color)
         minima = np.asarray(result.minima)

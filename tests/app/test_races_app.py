@@ -209,6 +209,35 @@ def test_swarm_map_colours_every_start_by_its_basin(qtbot, window, tmp_path):
     assert not np.array_equal(view.images[0].image, basin_image(result.basin[0], (12, 12)))
 
 
+def test_swarm_map_draws_random_starts_as_coloured_points(qtbot, window):
+    from optviz.app.swarm_view import basin_image
+    from optviz.surfaces.surface import Surface
+
+    surface = Surface.preset("himmelblau")
+    wait_result(
+        qtbot,
+        window,
+        lambda: window.set_scene(replace(window.scene, surface=surface, starts=surface.starts[:1])),
+    )
+    view = window.races.open_swarm()
+    qtbot.addWidget(view)
+    view.start_kind.setCurrentText("random")
+    view.resolution.setValue(10)
+    view.steps.setValue(200)
+    with qtbot.waitSignal(view.swarm_shown, timeout=60_000) as blocker:
+        view.run_button.click()
+    result = blocker.args[0]
+    assert result.grid_shape is None and result.starts.shape == (100, 2)
+    assert window.scene.studies.swarm.starts == "random"
+    for o, points in enumerate(view.points):
+        x, y = points.getData()
+        np.testing.assert_array_equal(np.column_stack([x, y]), result.starts)
+        want = basin_image(result.basin[o], (1, 100))[0]
+        got = np.array([b.color().getRgb() for b in points.data["brush"]])
+        np.testing.assert_array_equal(got, want)
+        assert view.images[o].image is None  # no grid image under random points
+
+
 def _click_cell(qtbot, view, i, j):
     x, y = view.cell_center(i, j)
     scene_pos = view.plot.vb.mapViewToScene(QtCore.QPointF(x, y))
