@@ -9,13 +9,14 @@ def test_windows_hold_automatic_collection_off_until_the_last_closes(window, qtb
     from optviz.app.window import MainWindow
 
     assert not gc.isenabled()  # the fixture's window is open
+    assert gc.get_freeze_count() > 0  # what predates the window is frozen, not re-walked
     second = MainWindow(settings=window.settings, restore=False)
     qtbot.addWidget(second)
     second.close()
     assert not gc.isenabled()  # one window is still open
     window.close()
     window.close()  # a second close event must not release twice
-    assert gc.isenabled()
+    assert gc.isenabled() and gc.get_freeze_count() == 0
 
 
 def test_the_timer_collects_cycles_on_the_gui_thread(qtbot):
