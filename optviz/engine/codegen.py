@@ -193,6 +193,23 @@ def _optimizer_functions() -> list[str]:
     return out
 
 
+#: After each step, per run: a run that left the finite range is marked diverged (NaN from
+#: then on), and the first step within tol of a known minimum is recorded. Shared by the
+#: one-configuration and the mixed block loops.
+_STEP_CHECKS = """            if not (math.isfinite(x0[r]) and math.isfinite(x1[r])):
+                if dv[r] < 0:
+                    dv[r] = t
+                x0[r] = np.nan
+                x1[r] = np.nan
+            if ht[r] < 0 and tol2 > 0.0:
+                for m in range(n_minima):
+                    dx = x0[r] - minima[m, 0]
+                    dy = x1[r] - minima[m, 1]
+                    if dx * dx + dy * dy <= tol2:
+                        ht[r] = t
+                        break
+"""
+
 _ENGINE_TEMPLATE = '''
 
 @_jit
@@ -248,18 +265,7 @@ def advance_block(sid, sp__SURF__, code, hp, lr_row, mom_row, first_start, seed,
         record = t % every == 0
         j = t // every
         for r in range(n):
-            if not (math.isfinite(x0[r]) and math.isfinite(x1[r])):
-                if dv[r] < 0:
-                    dv[r] = t
-                x0[r] = np.nan
-                x1[r] = np.nan
-            if ht[r] < 0 and tol2 > 0.0:
-                for m in range(n_minima):
-                    dx = x0[r] - minima[m, 0]
-                    dy = x1[r] - minima[m, 1]
-                    if dx * dx + dy * dy <= tol2:
-                        ht[r] = t
-                        break
+__STEP_CHECKS__
             if record and record_xy:
                 xy_out[lo + r, j, 0] = x0[r]
                 xy_out[lo + r, j, 1] = x1[r]
@@ -333,7 +339,7 @@ def eval_grad(sid, sp__SURF__, XY, G):
     for c in prange((n + chunk - 1) // chunk):
         lo, hi = c * chunk, min(n, (c + 1) * chunk)
         grad_block(sid, sp__SURF__, XY[0, lo:hi], XY[1, lo:hi], G[0, lo:hi], G[1, lo:hi])
-'''
+'''.replace("__STEP_CHECKS__\n", _STEP_CHECKS)
 
 
 # Independent of the surface: compiled once, in _kernels.py, and imported by formulas.
@@ -482,18 +488,7 @@ def advance_mixed(sid, sp__SURF__, code, hps, lr_tab, mom_tab, seed, noise_std,
         record = t % every == 0
         j = t // every
         for r in range(n):
-            if not (math.isfinite(x0[r]) and math.isfinite(x1[r])):
-                if dv[r] < 0:
-                    dv[r] = t
-                x0[r] = np.nan
-                x1[r] = np.nan
-            if ht[r] < 0 and tol2 > 0.0:
-                for m in range(n_minima):
-                    dx = x0[r] - minima[m, 0]
-                    dy = x1[r] - minima[m, 1]
-                    if dx * dx + dy * dy <= tol2:
-                        ht[r] = t
-                        break
+__STEP_CHECKS__
             if fn[r] < 0 and dv[r] < 0:
                 if fin_kind == 0:
                     for m in range(n_minima):
@@ -524,7 +519,7 @@ def run_mixed(sid, sp__SURF__, block_code, block_lo, block_hi, hps, lr_tab, mom_
                       t_begin, t_end, every, tol2, minima, fin_kind, fin_ref, fin_thr,
                       RI, X, S, G, Q, E, C, L, B, block_lo[b], block_hi[b],
                       divs, hits, fins, xy_out, record_xy)
-'''
+'''.replace("__STEP_CHECKS__\n", _STEP_CHECKS)
 
 # Independent of the surface, like init_runs.
 _MIXED_SHARED_TEMPLATE = '''

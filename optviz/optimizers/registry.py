@@ -99,6 +99,17 @@ def _eps(default: float, name: str = "eps") -> HyperParam:
     return HyperParam(name, default, "log", help="added to the denominator for stability")
 
 
+def _window_adam_params(second_moment: str) -> tuple[HyperParam, ...]:
+    """The hyperparameters of McAllester's simplified Adam and its batch-decoupled variant,
+    which differ only in what the second-moment window averages."""
+    return (
+        _lr(1e-3),
+        HyperParam("window_g", 10, "int", 1.0, help="averaging window Ng of g"),
+        HyperParam("window_s", 1000, "int", 1.0, help=f"averaging window Ns of {second_moment}"),
+        _eps(1e-8),
+    )
+
+
 def _betas(default: tuple[float, float]) -> HyperParam:
     return HyperParam(
         "betas",
@@ -464,12 +475,7 @@ _ENTRIES: tuple[OptimizerInfo, ...] = (
         "window_adam",
         "Window Adam",
         'seed notes (McAllester, "Adam (simplified)")',
-        (
-            _lr(1e-3),
-            HyperParam("window_g", 10, "int", 1.0, help="averaging window Ng of g"),
-            HyperParam("window_s", 1000, "int", 1.0, help="averaging window Ns of g²"),
-            _eps(1e-8),
-        ),
+        _window_adam_params("g²"),
         "window_adam",
         "m = (1 − 1/min(t,Ng))·m + g/min(t,Ng)\ns = (1 − 1/min(t,Ns))·s + g²/min(t,Ns)\n"
         "x −= lr·m/(√s + ε)",
@@ -479,12 +485,7 @@ _ENTRIES: tuple[OptimizerInfo, ...] = (
         "decoupled_adam",
         "Decoupled Adam",
         'seed notes (McAllester, "Decoupled Adam": batch-size decoupled)',
-        (
-            _lr(1e-3),
-            HyperParam("window_g", 10, "int", 1.0, help="averaging window Ng of g"),
-            HyperParam("window_s", 1000, "int", 1.0, help="averaging window Ns of the mean g_b²"),
-            _eps(1e-8),
-        ),
+        _window_adam_params("the mean g_b²"),
         "decoupled_adam",
         "m = (1 − 1/min(t,Ng))·m + g/min(t,Ng)\n"
         "s = (1 − 1/min(t,Ns))·s + (1/B)·Σ_b g_b²/min(t,Ns)\n"
