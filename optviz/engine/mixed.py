@@ -26,7 +26,7 @@ import numpy as np
 from ..surfaces.surface import Surface
 from . import run as _run  # CHUNK_WORK / BLOCK_SIZE read at call time (tests patch them)
 from .noise import Noise
-from .run import Cancelled, Result, RunSpec, _threads
+from .run import Result, RunSpec, _threads
 
 #: Finish kinds as the kernel numbers them (``fin_kind``).
 FINISH_CODES = {"distance": 0, "loss": 1, "grad_norm": 2}
@@ -245,20 +245,10 @@ def run_mixed_inputs(
     xy = np.empty((n_runs, steps // every + 1, 2) if full else (0, 0, 2))
     noise_std = noise.effective_std if noise else 0.0
     seed = int(noise.seed) if noise else 0
-    is_cancelled = cancel.is_set if isinstance(cancel, threading.Event) else cancel
-    watched = progress is not None or is_cancelled is not None
-    chunk = max(1, _run.CHUNK_WORK // n_runs) if watched else steps
-    if chunk < steps:
-        chunk = max(every, chunk - chunk % every)
-
     surface_args = surface.run_args(noise, steps)  # minibatch table, if any
     began = time.perf_counter()
     k.init_mixed(codes, hps, RI, S)
-    t = 0
-    while t < steps:
-        if is_cancelled is not None and is_cancelled():
-            raise Cancelled()
-        t_end = min(steps, t + chunk)
+    for t, t_end in _run.step_chunks(steps, every, n_runs, progress, cancel):
         k.run_mixed(
             surface.kernel_id,
             surface.row,
@@ -294,9 +284,6 @@ def run_mixed_inputs(
             xy,
             full,
         )
-        t = t_end
-        if progress is not None:
-            progress(t, steps)
     elapsed = time.perf_counter() - began
 
     shape = (n_cfg, n_starts)

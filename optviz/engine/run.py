@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -238,6 +238,36 @@ def _threads() -> int:
     return get_num_threads()
 
 
+def step_chunks(
+    steps: int,
+    every: int,
+    n_runs: int,
+    progress: Callable[[int, int], None] | None,
+    cancel: Callable[[], bool] | threading.Event | None,
+) -> Iterator[tuple[int, int]]:
+    """The (t_begin, t_end) step ranges a run of ``n_runs`` runs goes in.
+
+    One range unless someone watches (``progress`` or ``cancel``); then ranges of about
+    ``CHUNK_WORK`` run-steps, ending on recorded steps (multiples of ``every``) so the
+    record loop stays simple. ``cancel`` is polled before each range (``Cancelled`` when
+    set) and ``progress(done, steps)`` is called after each.
+    """
+    is_cancelled = cancel.is_set if isinstance(cancel, threading.Event) else cancel
+    watched = progress is not None or is_cancelled is not None
+    chunk = max(1, CHUNK_WORK // n_runs) if watched else steps
+    if chunk < steps:
+        chunk = max(every, chunk - chunk % every)
+    t = 0
+    while t < steps:
+        if is_cancelled is not None and is_cancelled():
+            raise Cancelled()
+        t_end = min(steps, t + chunk)
+        yield t, t_end
+        t = t_end
+        if progress is not None:
+            progress(t, steps)
+
+
 def execute(
     spec: RunSpec,
     record_grads: bool = False,
@@ -301,20 +331,10 @@ def execute(
 
     noise_std = spec.noise.effective_std if spec.noise else 0.0
     seed = int(spec.noise.seed) if spec.noise else 0
-    is_cancelled = cancel.is_set if isinstance(cancel, threading.Event) else cancel
-    watched = progress is not None or is_cancelled is not None
-    chunk = max(1, CHUNK_WORK // n_runs) if watched else steps
-    if chunk < steps:  # chunk boundaries on recorded steps keep the record loop simple
-        chunk = max(every, chunk - chunk % every)
-
     surface_args = spec.surface.run_args(spec.noise, steps)  # minibatch table, if any
     began = time.perf_counter()
     k.init_runs(codes, hps, block_cfg, block_lo, block_hi, block_plo, S)
-    t = 0
-    while t < steps:
-        if is_cancelled is not None and is_cancelled():
-            raise Cancelled()
-        t_end = min(steps, t + chunk)
+    for t, t_end in step_chunks(steps, every, n_runs, progress, cancel):
         k.run_blocks(
             spec.surface.kernel_id,
             spec.surface.row,
@@ -351,9 +371,6 @@ def execute(
             full,
             extra,
         )
-        t = t_end
-        if progress is not None:
-            progress(t, steps)
     elapsed = time.perf_counter() - began
 
     shape = (n_cfg, n_starts)
