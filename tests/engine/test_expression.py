@@ -765,3 +765,61 @@ def test_damaged_formulas_parse_or_are_refused(formula, where, token, delete):
     i = where % (len(text) + 1)
     text = text[:i] + text[i + 1 :] if delete else text[:i] + token + text[i:]
     _check_outcome(text)
+
+
+_IMPORTS_INSIDE_BUDGETS = r"""
+import sys
+from optviz.surfaces import expression
+imported = []
+enter, leave = expression._Effort.__enter__, expression._Effort.__exit__
+
+def recording_enter(self):
+    self.modules_before = set(sys.modules)
+    return enter(self)
+
+def recording_exit(self, *exc):
+    leave(self, *exc)
+    imported.extend(sorted(set(sys.modules) - self.modules_before))
+
+expression._Effort.__enter__, expression._Effort.__exit__ = recording_enter, recording_exit
+import optviz
+every_function = (
+    "sin(x)*cos(y) + 0.1*(x^2 + y^2)/3 - tan(x/9)*asin(x/9)*acos(y/9)*atan(x)"
+    " + sinh(x) + cosh(y) + tanh(x) + exp(-x^2) + log(1 + y^2) + log10(x^2 + 1)"
+    " + sqrt(x^2 + 1) + abs(x) + sigmoid(x) + softplus(y) + max(x, y) + min(x, y)"
+    " + pi*e - 2**0.5 + " + "+".join(["x*y"] * 40)
+)
+optviz.Surface.from_expression(every_function, domain=((-3, 3), (-3, 3)))
+print(imported)
+"""
+
+
+def test_no_import_counts_against_a_budget():
+    # CI once refused a 150-term sum as too complex: the first large sum in a process made
+    # sympy import its tensor module inside the budget, and a cold disk took > 0.5 s.
+    # A fresh process, since this one has imported everything already.
+    done = subprocess.run(
+        [sys.executable, "-c", _IMPORTS_INSIDE_BUDGETS],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_chains_are_built_in_one_piece():
+    # A chain of + and - (or * and /) becomes one n-ary sympy Add (Mul) at its outermost
+    # node, a third to a fifth of the sympy calls of building it pair by pair. The same
+    # expressions, and errors still point into the chain.
+    assert parse_expression("y" + "-x" * 149) == Y - 149 * X
+    assert parse_expression("x/y/2*3-x+y-1") == 3 * X / (2 * Y) - X + Y - 1
+    assert parse_expression("(x+y)*(x-y)/2 - (1-x)*3") == (X + Y) * (X - Y) / 2 - (1 - X) * 3
+    assert parse_expression("2*3*x*4/8") == 3 * X
+    assert parse_expression("x - (y - x) - 2^2*x") == -2 * X - Y
+    with pytest.raises(ExpressionError, match="'1/0' divides by zero") as info:
+        parse_expression("x + y*2 + 1/0 - y")
+    assert info.value.column == 11
+    with pytest.raises(ExpressionError, match=r"'x/\(x - x\)' divides by zero at column 9"):
+        parse_expression("x + y + x/(x - x) * 2")
