@@ -153,13 +153,20 @@ class RaceResult:
         First step at which any of its starts diverged, -1 if none did.
     loss : float64[O, steps+1]
         Mean loss over the starts at each step (NaN after a start diverged).
+    best_loss : float64[O, steps+1]
+        The lowest ``loss`` up to each step (NaN from a divergence on).
     stuck_window, stuck_rtol
-        An optimizer is "stuck" at step t when it has neither finished nor diverged by t,
-        t >= stuck_window, and its loss fell by at most ``stuck_rtol`` x its gap above the
-        reference (f_min, or 0 without one) over the last ``stuck_window`` steps:
-        ``loss[t - w] - loss[t] <= rtol * |loss[t - w] - ref|``. A run sitting at a saddle or
-        a local minimum, or oscillating without net progress, is stuck; a slow but steady
-        descent is not.
+        An optimizer is "stuck" at step t >= w (``stuck_window``) when it has neither
+        finished nor diverged by t and made no net progress over the last w steps: neither
+        did its best loss fall (``best_loss[t - w] - best_loss[t]``) nor did it descend
+        (every loss in (t - w, t] below every loss in (t - 2w, t - w], cut at step 0) by
+        more than ``stuck_rtol`` x its gap above the reference (f_min, or 0 without one),
+        ``|best_loss[t - w] - ref|``; so stuck means that at the pace of the last w steps
+        closing that gap would take over 1/rtol windows. A run settled at a saddle or in a
+        local minimum, or bouncing without a new low, is stuck; one that keeps setting new
+        lows, however much it zig-zags on the way, or that descends steadily (back down
+        after an overshoot, say) is running. A swing longer than w reads stuck while it
+        climbs away from its best and running as it comes back down.
     """
 
     def __init__(self, result, finish: Finish, stuck_window: int, stuck_rtol: float):
@@ -175,6 +182,7 @@ class RaceResult:
         first = np.where(dv >= 0, dv, big).min(1)
         self.diverged_step = np.where(first == big, -1, first).astype(np.int64)
         self.loss = result.loss.mean(axis=1)
+        self.best_loss = np.minimum.accumulate(self.loss, axis=1)
         s = result.spec.surface
         self._ref = float(s.f_min) if s.f_min is not None else 0.0
 
@@ -204,19 +212,26 @@ class RaceResult:
                 f = -1
         return f, d
 
-    def _stuck(self, o: int, step: int) -> bool:
+    def _stuck(self, step: int) -> np.ndarray:
+        """bool[O]: whether each optimizer made no net progress over the ``stuck_window``
+        steps up to ``step`` (see the class docstring); False where a loss is NaN."""
         w = self.stuck_window
         if step < w:
-            return False
-        before, now = self.loss[o, step - w], self.loss[o, step]
-        if not (math.isfinite(before) and math.isfinite(now)):
-            return False
-        return before - now <= self.stuck_rtol * abs(before - self._ref)
+            return np.zeros(len(self.labels), dtype=bool)
+        best = self.best_loss
+        recent = self.loss[:, step - w + 1 : step + 1]
+        earlier = self.loss[:, max(step - 2 * w + 1, 0) : step - w + 1]
+        with np.errstate(invalid="ignore", over="ignore"):  # inf - inf: NaN, not stuck
+            new_low = best[:, step - w] - best[:, step]
+            descent = earlier.min(axis=1) - recent.max(axis=1)
+            gap = np.abs(best[:, step - w] - self._ref)
+            return np.maximum(new_low, descent) <= self.stuck_rtol * gap
 
     def status_at(self, step: int) -> list[str]:
         """Status of each optimizer at ``step`` (clamped to [0, steps]): "finished",
         "diverged", "stuck" or "running"."""
         step = self._step(step)
+        stuck = self._stuck(step)
         out = []
         for o in range(len(self.labels)):
             f, d = self._event(o, step)
@@ -224,7 +239,7 @@ class RaceResult:
                 out.append("finished")
             elif d >= 0:
                 out.append("diverged")
-            elif self._stuck(o, step):
+            elif stuck[o]:
                 out.append("stuck")
             else:
                 out.append("running")

@@ -67,6 +67,88 @@ def test_stuck_means_no_loss_progress_over_the_window():
     assert res.status_at(20) == ["stuck"]
 
 
+def _statuses(res, o=0):
+    """The status of optimizer ``o`` at every step, as a numpy string array."""
+    return np.array([res.status_at(t)[o] for t in range(res.steps + 1)])
+
+
+def test_a_zig_zag_that_keeps_setting_new_lows_is_running():
+    """RMSProp's constant-pace zig-zag (default settings and starts): the old rule, loss at
+    t against loss at t - 50, read these as stuck at steps 232, 604-606, ..., 980-992 on
+    Rosenbrock (loss 0.131 at 741 vs 0.127 at 691, best 0.100, best 0.048 by 941) and at
+    753-756, ..., 1019-1028 on Beale, one step before it finished."""
+    res = optviz.race("rosenbrock", [Optimizer("rmsprop")], steps=1000)
+    assert (_statuses(res) == "running").all()
+    assert res.best_loss[0, 1000] < 0.5 * res.best_loss[0, 700]  # still making progress
+
+    beale = optviz.Surface.preset("beale")
+    res = optviz.race(beale, [Optimizer("rmsprop")], start=beale.starts[1], steps=1100)
+    f = int(res.finish_step[0])
+    assert f > 1000
+    st = _statuses(res)
+    assert (st[:f] == "running").all() and (st[f:] == "finished").all()
+
+
+def test_settled_in_a_local_minimum_is_stuck():
+    """A bowl with a dip at (2, 2): from inside the dip gd and Adam settle in its local
+    minimum (loss 0.676) above the finish line (loss <= 0.1, met only near the origin).
+    Adam still wobbles about the minimum (loss within 5e-7 of it); the old rule read that
+    as running at steps 145-174 and 179-187."""
+    dip = optviz.Surface.sculpted("bowl", [(2.0, 2.0, -3.0, 0.5)])
+    res = optviz.race(
+        dip,
+        [Optimizer("gd", lr=0.1), Optimizer("adam", lr=0.05)],
+        start=(2.4, 2.2),
+        steps=600,
+        finish=Finish("loss", 0.1),
+    )
+    assert (res.finish_step == -1).all() and (res.diverged_step == -1).all()
+    np.testing.assert_allclose(res.best_loss[:, -1], 0.676388, rtol=1e-5)
+    for o in range(2):
+        st = _statuses(res, o)
+        assert (st[:50] == "running").all()
+        assert (st[160:] == "stuck").all()
+
+
+@pytest.mark.parametrize("window", [25, 50])
+def test_oscillating_without_a_new_low_is_stuck(window):
+    """Sign descent on the bowl ends in a two-step cycle whose loss alternates between
+    0.00125 and 0.00625; with an odd window the old rule read running every other step."""
+    bowl = optviz.Surface.sculpted("bowl", [])
+    res = optviz.race(
+        bowl,
+        [Optimizer("sign", lr=0.1)],
+        start=(0.55, 0.3),
+        steps=300,
+        finish=Finish("loss", 1e-4),
+        stuck_window=window,
+    )
+    tail = res.loss[0, 2 * window :]
+    assert tail.max() > 4 * tail.min()  # it keeps moving
+    st = _statuses(res)
+    assert (st[: window // 2] == "running").all()
+    assert (st[2 * window :] == "stuck").all()
+
+
+def test_coming_back_down_from_an_overshoot_is_running():
+    """A heavy ball (momentum 0.999) swings through the bowl's minimum at step ~160 and
+    up the far side: stuck while it climbs away from its best, running again as it comes
+    back down, although its best loss (from the crossing) stays the same."""
+    bowl = optviz.Surface.sculpted("bowl", [])
+    res = optviz.race(
+        bowl,
+        [Optimizer("sgd", lr=1e-4, momentum=0.999)],
+        start=(2.0, 0.0),
+        steps=480,
+        finish=Finish("loss", 1e-6),
+    )
+    best = res.best_loss[0]
+    assert best[450] == best[200]  # no new low since the crossing
+    st = _statuses(res)
+    assert (st[250:350] == "stuck").all()
+    assert (st[410:470] == "running").all()
+
+
 def test_multiple_starts_finish_when_all_have():
     res = optviz.race(
         HIMMELBLAU,
