@@ -8,6 +8,7 @@ any step of the playback.
 
 from __future__ import annotations
 
+import copy
 import math
 import threading
 from collections.abc import Callable, Iterable
@@ -18,7 +19,7 @@ import numpy as np
 
 from .engine.mixed import execute_mixed
 from .engine.noise import Noise
-from .engine.run import RunSpec
+from .engine.run import Cancelled, RunSpec
 from .optimizers.spec import Optimizer
 from .surfaces.surface import Surface, as_surface
 
@@ -28,6 +29,10 @@ from .surfaces.surface import Surface, as_surface
 FINISH_KINDS = ("loss", "distance", "grad_norm")
 #: Race statuses, in leaderboard order.
 STATUSES = ("finished", "running", "stuck", "diverged")
+#: Defaults of the "stuck" test (see ``RaceResult``): the window in steps, and the
+#: fraction of the gap to f_min a run must close per window to count as progressing.
+STUCK_WINDOW = 50
+STUCK_RTOL = 1e-6
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,8 +284,8 @@ def race(
     steps: int = 500,
     finish: Finish | None = None,
     noise: Noise | None = None,
-    stuck_window: int = 50,
-    stuck_rtol: float = 1e-6,
+    stuck_window: int = STUCK_WINDOW,
+    stuck_rtol: float = STUCK_RTOL,
     progress: Callable[[int, int], None] | None = None,
     cancel: Callable[[], bool] | threading.Event | None = None,
 ) -> RaceResult:
@@ -295,6 +300,13 @@ def race(
     fin = resolve_finish(finish, s)
     if start is None:
         start = [s.starts[0]]
+    stuck = _stuck_settings(stuck_window, stuck_rtol)
+    spec = RunSpec.build(s, optimizers, start, steps, noise, record="full")
+    result = execute_mixed(spec, (fin.kind, fin.threshold), progress=progress, cancel=cancel)
+    return RaceResult(result, fin, *stuck)
+
+
+def _stuck_settings(stuck_window: Any, stuck_rtol: Any) -> tuple[int, float]:
     if (
         isinstance(stuck_window, bool)
         or not isinstance(stuck_window, (int, np.integer))
@@ -303,6 +315,55 @@ def race(
         raise ValueError(f"stuck_window={stuck_window!r} must be an integer >= 1")
     if not (isinstance(stuck_rtol, (int, float)) and 0 <= stuck_rtol < 1):
         raise ValueError(f"stuck_rtol={stuck_rtol!r} must be a number in [0, 1)")
-    spec = RunSpec.build(s, optimizers, start, steps, noise, record="full")
-    result = execute_mixed(spec, (fin.kind, fin.threshold), progress=progress, cancel=cancel)
-    return RaceResult(result, fin, int(stuck_window), float(stuck_rtol))
+    return int(stuck_window), float(stuck_rtol)
+
+
+def race_of(
+    result,
+    finish: Finish | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    cancel: Callable[[], bool] | threading.Event | None = None,
+    stuck_window: int = STUCK_WINDOW,
+    stuck_rtol: float = STUCK_RTOL,
+) -> RaceResult:
+    """The race of an engine ``result``: what ``optviz.race`` returns for its surface,
+    optimizers, starts, steps and noise with ``finish``, without running them again.
+
+    ``result.xy`` float64[O, S, T+1, 2] holds every step (the window's runs do), so each
+    run's finish step is the first step whose position meets ``finish``
+    (``optviz.race.finish_mask``, which states the kernel's test; positions are NaN from a
+    divergence on, so a diverged run finishes no later, as in the kernel). The race's
+    result shares the arrays of ``result``. A result recorded more sparsely is raced anew.
+    ``finish`` defaults to ``Finish.default_for(surface)``; ``progress(done, total)``,
+    ``cancel`` and the stuck settings as in ``race``.
+    """
+    spec = result.spec
+    if spec.record != "full" or spec.record_every != 1:
+        return race(
+            spec.surface,
+            spec.optimizers,
+            start=spec.starts,
+            steps=spec.steps,
+            finish=finish,
+            noise=spec.noise,
+            stuck_window=stuck_window,
+            stuck_rtol=stuck_rtol,
+            progress=progress,
+            cancel=cancel,
+        )
+    finish = resolve_finish(finish, spec.surface)
+    stuck = _stuck_settings(stuck_window, stuck_rtol)
+    is_cancelled = cancel.is_set if isinstance(cancel, threading.Event) else cancel
+    xy = result.xy
+    finish_steps = np.full(xy.shape[:2], -1, dtype=np.int64)  # int64[O, S]
+    for o in range(xy.shape[0]):  # one optimizer at a time: bounded memory, prompt cancel
+        if is_cancelled is not None and is_cancelled():
+            raise Cancelled
+        reached = finish_mask(spec.surface, finish, xy[o])  # bool[S, T+1]
+        finish_steps[o] = np.where(reached.any(-1), reached.argmax(-1), -1)
+        if progress is not None:
+            progress(o + 1, xy.shape[0])
+    result.loss  # noqa: B018 (computed once, here, and cached for the window's metric panes)
+    raced = copy.copy(result)  # a Result sharing the arrays (loss too), plus the finish steps
+    raced.finish_step = finish_steps
+    return RaceResult(raced, finish, *stuck)

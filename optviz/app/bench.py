@@ -191,7 +191,7 @@ def formula(repeats: int = 8) -> tuple[list[float], list[float]]:
         while (
             text is not None
             and window.scene.surface.formula != text
-            or (window.controller.latest_id in window._pending)
+            or window.run_in_flight
         ):
             app.processEvents()
             if time.perf_counter() - began > 60:

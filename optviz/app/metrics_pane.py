@@ -58,7 +58,8 @@ class MetricsPane(pg.GraphicsLayoutWidget):
     """Three stacked plots: loss, gradient norm and learning rates, log y axes.
 
     The curves follow the first start of each optimizer. ``show_components`` adds the
-    gradient's |x| and |y| components (dashed and dotted).
+    gradient's |x| and |y| components (dashed and dotted). While the pane is hidden (race
+    mode) it only remembers the result and the frame, and draws them when shown again.
     """
 
     KINDS = ("loss", "grad", "gx", "gy", "lr", "ex", "ey")
@@ -97,6 +98,8 @@ class MetricsPane(pg.GraphicsLayoutWidget):
         self._result: Result | None = None
         self._colors: list[str] = []
         self._log_loss = True
+        self._pending: tuple | None = None  # (result, colors, f_min) given while hidden
+        self._frame = 0
 
     def _curve(self, kind: str, i: int) -> pg.PlotCurveItem:
         pool = self._curves[kind]
@@ -116,6 +119,24 @@ class MetricsPane(pg.GraphicsLayoutWidget):
 
     def set_result(self, result: Result | None, colors: list[str], f_min: float | None) -> None:
         """Draw the whole history of every optimizer (first start)."""
+        self._pending = (result, list(colors), f_min)
+        if self.isVisible():
+            self._catch_up()
+
+    def _catch_up(self) -> None:
+        """Draw the result and move the cursors to the frame last asked for."""
+        if self._pending is not None:
+            self._draw_result(*self._pending)
+            self._pending = None
+        for cursor in self.cursors:
+            if cursor.value() != self._frame:
+                cursor.setValue(self._frame)
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        self._catch_up()
+
+    def _draw_result(self, result: Result | None, colors: list[str], f_min: float | None) -> None:
         self._result = result
         self._colors = list(colors)
         n = 0 if result is None else len(result.spec.optimizers)
@@ -172,8 +193,10 @@ class MetricsPane(pg.GraphicsLayoutWidget):
 
     def set_components_visible(self, visible: bool) -> None:
         self.show_components = visible
-        self._draw_components()
+        if self._pending is None:  # else drawn with the pending result
+            self._draw_components()
 
     def set_frame(self, frame: int) -> None:
-        for cursor in self.cursors:
-            cursor.setValue(frame)
+        self._frame = frame
+        if self.isVisible():
+            self._catch_up()

@@ -1,25 +1,28 @@
 """Race mode: a finish line, a live leaderboard and the small-multiples layout.
 
 ``RaceMode`` attaches to the main window. When it is on, every result the window shows is
-raced (``optviz.race`` on the same surface, optimizers, starts, steps and noise) in the
-compute worker; the leaderboard follows the playback frame, and the paths are shown either
-over the window's surface pane (overlay) or in one synchronized pane per optimizer (small
-multiples) that share one heat-map array, one set of traced contours and one view.
+raced in the compute worker: the window's run records every step, so the finish steps are
+found on its paths (``optviz.race.race_of``) instead of running ``optviz.race`` again.
+The leaderboard follows the playback frame, and the paths are shown either over the
+window's surface pane (overlay) or in one synchronized pane per optimizer (small
+multiples) that share one heat-map array, one set of traced contours, one view and the
+draggable start markers.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import replace
+from functools import partial
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from optviz.race import Finish
-from optviz.race import race as run_race
+from optviz.race import Finish, race_of
 
 from .surface_layers import SurfaceLayers
+from .surface_pane import StartMarkers
 
 #: Finish-line kinds as the model names them, with what the threshold means.
 FINISH_KINDS = (
@@ -178,15 +181,23 @@ class LeaderboardTable(QtWidgets.QTableWidget):
 
 class MultiplesPane(pg.GraphicsLayoutWidget):
     """One surface pane per optimizer, in a grid that fits the widget, all showing the
-    same view (zooming one zooms all). The heat map is computed once; the others copy it."""
+    same view (zooming one zooms all). The heat map is computed once; the others copy it.
+
+    Every pane has the start markers, as the surface pane does; dragging one moves that
+    start in every pane and emits ``start_moved(index, x, y)``.
+    """
+
+    start_moved = QtCore.Signal(int, float, float)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setMinimumSize(360, 320)
         self.layers: list[SurfaceLayers] = []
         self.plots: list[pg.PlotItem] = []
+        self.markers: list[StartMarkers] = []
         self._surface = None
         self._view = None
+        self._starts: tuple = ()
         self._shape = (0, 0)
 
     def set_surface(self, surface, view) -> None:
@@ -198,6 +209,23 @@ class MultiplesPane(pg.GraphicsLayoutWidget):
             self.layers[0].set_surface(surface, view)
             for layer in self.layers[1:]:
                 layer.copy_surface_from(self.layers[0])
+
+    def set_starts(self, starts) -> None:
+        """Show a draggable marker per start in every pane."""
+        self._starts = tuple(starts)
+        for markers in self.markers:
+            markers.set_starts(self._starts)
+
+    def _on_start_dragged(self, plot: pg.PlotItem, index: int, x: float, y: float) -> None:
+        starts = list(self._starts)
+        if index >= len(starts):
+            return
+        starts[index] = (x, y)
+        self._starts = tuple(starts)
+        for markers in self.markers:  # the other panes follow the drag at once
+            if markers.plot is not plot:
+                markers.set_starts(self._starts)
+        self.start_moved.emit(index, x, y)
 
     def _ensure(self, n: int) -> None:
         """Exactly ``n`` panes, laid out in the grid that fits the widget best."""
@@ -219,9 +247,12 @@ class MultiplesPane(pg.GraphicsLayoutWidget):
                     layer.copy_surface_from(self.layers[0])
                 else:
                     layer.set_surface(self._surface, self._view)
+            markers = StartMarkers(plot, partial(self._on_start_dragged, plot))
+            markers.set_starts(self._starts)
             self.plots.append(plot)
             self.layers.append(layer)
-        del self.plots[n:], self.layers[n:]
+            self.markers.append(markers)
+        del self.plots[n:], self.layers[n:], self.markers[n:]
         cols = shape[1]
         for i, plot in enumerate(self.plots):
             self.ci.addItem(plot, row=i // cols, col=i % cols)
@@ -301,6 +332,7 @@ class RaceMode(QtCore.QObject):
         self.panel.finish.finish_changed.connect(self._on_finish_changed)
         self.panel.layout_combo.currentIndexChanged.connect(self._on_layout_picked)
         self.panel.replay_button.clicked.connect(self.replay)
+        self.multiples.start_moved.connect(window.move_start)
         window.result_shown.connect(self._on_result)
         window.playback.frame_changed.connect(self._on_frame)
         c = window.controller
@@ -365,7 +397,6 @@ class RaceMode(QtCore.QObject):
         self._fit_sizes()
         if multiples:
             self._show_paths()
-            self.multiples.set_frame(self.window.playback.frame)
 
     def _fit_sizes(self) -> None:
         """Share the splitter's width: the leaderboard (or the metric panes) 2/5, the
@@ -383,9 +414,12 @@ class RaceMode(QtCore.QObject):
         w = self.window
         scene = w.scene
         self.multiples.set_surface(scene.surface, scene.view_box)
+        self.multiples.set_starts(scene.starts)
         result = w.result
         labels = [scene.entries[i].optimizer.label for i in scene.enabled]
         self.multiples.set_paths(result.xy if result is not None else None, w._colors, labels)
+        # Drawn now, not when the race arrives: a drag's next run cancels that race.
+        self.multiples.set_frame(w.playback.frame)
 
     def replay(self) -> None:
         self.window.playback.restart()
@@ -397,6 +431,8 @@ class RaceMode(QtCore.QObject):
 
     def _on_finish_changed(self, finish) -> None:
         self._store(finish=finish)
+        if self.window.run_in_flight:
+            return  # its result is raced with this finish when shown; a job now cancels it
         self._on_result(self.window.result)
 
     def _on_result(self, result) -> None:
@@ -409,29 +445,10 @@ class RaceMode(QtCore.QObject):
         self._sync_from_scene()
         if self.layout == "small multiples":
             self._show_paths()
-        scene = self.window.scene
-        optimizers = [scene.entries[i].optimizer for i in scene.enabled]
-        self._colors = [scene.entries[i].color for i in scene.enabled]
-        finish = self.finish
-        spec = scene.run_spec()
-        if spec is None:
-            return
-        surface, starts, steps, noise = spec.surface, spec.starts, spec.steps, spec.noise
-
-        def job(progress, cancel):
-            return run_race(
-                surface,
-                optimizers,
-                start=starts,
-                steps=steps,
-                finish=finish,
-                noise=noise,
-                progress=progress,
-                cancel=cancel,
-            )
-
+        # The leaderboard races the paths shown: the result's own optimizers and colours.
+        self._colors = list(self.window._colors)
         self.panel.state.setText("racing…")
-        self._pending = self.window.controller.submit_job(job)
+        self._pending = self.window.controller.submit_job(partial(race_of, result, self.finish))
 
     def _on_job_finished(self, request_id: int, race) -> None:
         if request_id != self._pending:

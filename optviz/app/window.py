@@ -265,7 +265,7 @@ class MainWindow(QtWidgets.QMainWindow):
         c.run_failed.connect(self._on_run_failed)
         c.run_cancelled.connect(self._on_run_cancelled)
         self.cancel_button.clicked.connect(self.cancel_run)
-        self.surface_pane.start_moved.connect(self._on_start_moved)
+        self.surface_pane.start_moved.connect(self.move_start)
         self.surface_pane.start_set.connect(lambda x, y: self._set_starts(((x, y),)))
         self.surface_pane.start_added.connect(
             lambda x, y: self._set_starts(self.scene.starts + ((x, y),))
@@ -344,11 +344,14 @@ class MainWindow(QtWidgets.QMainWindow):
     def _set_starts(self, starts) -> None:
         self.set_scene(replace(self.scene, starts=tuple(starts)))
 
-    def _on_start_moved(self, index: int, x: float, y: float) -> None:
+    def move_start(self, index: int, x: float, y: float) -> None:
+        """Start ``index`` was dragged to (x, y), in the surface pane or in race mode's
+        small multiples: recompute every path (the metric panes follow later)."""
         starts = list(self.scene.starts)
         if index < len(starts):
             starts[index] = (x, y)
             self.scene = replace(self.scene, starts=tuple(starts))
+            self.surface_pane.set_starts(self.scene.starts)  # when dragged elsewhere
             self._dragging = True
             self._request_run()
 
@@ -407,12 +410,20 @@ class MainWindow(QtWidgets.QMainWindow):
         self.speed_label.setText(f"{result.steps_per_second / 1e6:.2f} M steps/s")
         self._show_result(result, colors)
 
+    @property
+    def run_in_flight(self) -> bool:
+        """Whether the run of the current scene is still computing. A job submitted now
+        would cancel it (the newest request wins)."""
+        return self.controller.latest_id in self._pending
+
     def _on_run_failed(self, request_id: int, message: str) -> None:
+        self._pending.pop(request_id, None)
         if request_id == self.controller.latest_id:
             self._hide_progress()
             self.state_label.setText(f"run failed: {message}")
 
     def _on_run_cancelled(self, request_id: int) -> None:
+        self._pending.pop(request_id, None)
         if request_id == self.controller.latest_id:
             self._hide_progress()
             self.state_label.setText("cancelled")
@@ -444,6 +455,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.metrics_pane.set_frame(self.playback.frame)
 
     def _on_frame(self, frame: int) -> None:
+        # Hidden panes (race mode) only note the frame and draw it when shown again.
         self.surface_pane.set_frame(frame)
         self.metrics_pane.set_frame(frame)
 

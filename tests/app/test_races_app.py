@@ -1,5 +1,6 @@
 """Race mode, tune, swarm map and sweep map in the real main window (pytest-qt)."""
 
+import importlib
 import subprocess
 import sys
 from dataclasses import replace
@@ -104,6 +105,95 @@ def test_finish_line_edit_reraces_and_replay_restarts(qtbot, window):
     mode.set_enabled(False)
     assert window.metrics_pane.isVisible() and not mode.panel.isVisible()
     assert window.surface_pane.isVisible() and not mode.multiples.isVisible()
+
+
+def test_finish_edit_during_a_run_waits_for_it(qtbot, window):
+    # A race job submitted while the window's run computes would cancel that run (the
+    # newest request wins): the edit is stored, and the run is raced with it when shown.
+    mode = window.races.mode
+    _race_on(qtbot, window)
+    starts = tuple((x, 2.0) for x in np.linspace(-1.9, 1.9, 64))
+    long_run = Scene(window.scene.surface, window.scene.entries, starts, steps=20_000)
+    cancelled = []
+    window.controller.run_cancelled.connect(cancelled.append)
+    with qtbot.waitSignal(mode.race_shown, timeout=120_000) as blocker:
+        window.set_scene(replace(long_run, studies=window.scene.studies))
+        assert window.run_in_flight
+        mode.panel.finish.threshold.setValue(0.5)
+        mode.panel.finish.kind.setCurrentIndex(mode.panel.finish.kind.findData("loss"))
+    assert not cancelled
+    assert window.result.steps == 20_000 and window.result.xy.shape[1] == 64
+    assert blocker.args[0].finish == Finish("loss", 0.5)
+    assert window.scene.studies.race.finish == Finish("loss", 0.5)
+
+
+def test_hidden_panes_skip_frames_and_catch_up_when_shown(qtbot, window):
+    pane, metrics = window.surface_pane, window.metrics_pane
+    window.playback.set_frame(100)
+    _race_on(qtbot, window, "small multiples")
+    assert not pane.isVisible() and not metrics.isVisible()
+    old = window.result
+    window.playback.set_frame(700)
+    # Hidden, the surface pane and the metric panes skip the frames ...
+    assert pane.layers.frame == 100
+    np.testing.assert_array_equal(pane.heads.getData()[0], old.xy[:, 0, 100, 0])
+    assert all(cursor.value() == 100 for cursor in metrics.cursors)
+    # ... and the results: a start moved in race mode reaches the small multiples only.
+    moved = replace(window.scene, starts=((-1.0, 1.5),))
+    new = wait_result(qtbot, window, lambda: window.set_scene(moved))
+    np.testing.assert_array_equal(pane.heads.getData()[0], old.xy[:, 0, 100, 0])
+    first_loss = metrics._curves["loss"][0].getData()[1][0]
+    window.races.mode.set_enabled(False)
+    # Shown again: the new paths at the current frame, the new metric curves.
+    assert pane.layers.frame == 700
+    np.testing.assert_array_equal(pane.heads.getData()[0], new.xy[:, 0, 700, 0])
+    assert all(cursor.value() == 700 for cursor in metrics.cursors)
+    assert metrics._curves["loss"][0].getData()[1][0] != first_loss
+
+
+def test_small_multiples_drag_a_start_for_the_whole_race(qtbot, window):
+    mode = window.races.mode
+    _race_on(qtbot, window, "small multiples")
+    panes = mode.multiples
+    start = window.scene.starts[0]
+    assert len(panes.markers) == 4
+    for markers in panes.markers:
+        assert [(t.pos().x(), t.pos().y()) for t in markers.targets] == [start]
+    # The panes draw each new result at once: while dragging, a race seldom arrives (the
+    # drag's next run cancels it).
+    drawn = []
+    window.result_shown.connect(lambda _: drawn.append([x.heads.getData() for x in panes.layers]))
+    with qtbot.waitSignal(mode.race_shown, timeout=60_000) as blocker:
+        panes.markers[2].targets[0].setPos(-1.0, 1.5)  # as a drag moves it
+    assert window.scene.starts == ((-1.0, 1.5),)
+    for x, y in drawn[0]:
+        assert (x.tolist(), y.tolist()) == ([-1.0], [1.5])
+    raced = blocker.args[0]
+    np.testing.assert_array_equal(raced.result.xy[:, 0, 0], [[-1.0, 1.5]] * 4)
+    # Every pane's marker (and the overlay's) followed; every pane shows the new paths.
+    for markers in [*panes.markers, window.surface_pane.markers]:
+        assert [(t.pos().x(), t.pos().y()) for t in markers.targets] == [(-1.0, 1.5)]
+    window.playback.set_frame(500)
+    for o, layer in enumerate(panes.layers):
+        np.testing.assert_array_equal(layer.heads.getData()[0], window.result.xy[o, :, 500, 0])
+    expected = _expected_rows(window, Finish.default_for(window.scene.surface), 500)
+    assert [row[1] for row in mode.panel.table.texts()] == [r.label for r in expected]
+
+
+def test_race_mode_races_the_windows_run_without_running_it_again(qtbot, window, monkeypatch):
+    model = importlib.import_module("optviz.race")  # the module, not optviz.race()
+    runs = []
+    execute_mixed = model.execute_mixed
+    monkeypatch.setattr(
+        model, "execute_mixed", lambda *a, **k: runs.append(a) or execute_mixed(*a, **k)
+    )
+    raced = _race_on(qtbot, window)
+    assert runs == []
+    assert np.shares_memory(raced.result.xy, window.result.xy)
+    editor = window.races.mode.panel.finish
+    with qtbot.waitSignal(window.races.mode.race_shown, timeout=60_000) as blocker:
+        editor.kind.setCurrentIndex(editor.kind.findData("loss"))
+    assert runs == [] and blocker.args[0].finish.kind == "loss"
 
 
 def test_tune_applies_the_chosen_learning_rates(qtbot, window):

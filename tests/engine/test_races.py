@@ -1,11 +1,13 @@
 """Races: finish detection, statuses, leaderboard order, validation."""
 
+from dataclasses import astuple
+
 import numpy as np
 import pytest
 
 import optviz
-from optviz import Finish, Optimizer
-from optviz.race import finish_mask
+from optviz import Finish, Noise, Optimizer, RunSpec, execute
+from optviz.race import finish_mask, race, race_of
 
 HIMMELBLAU = optviz.Surface.preset("himmelblau")
 
@@ -204,3 +206,34 @@ def test_sculpted_surfaces_race_and_sweep_with_the_kernel_finish():
     assert res.status_at(100) == ["finished", "stuck"]
     sw = optviz.sweep(s, "gd", {"lr": [0.1, 0.0]}, steps=100, finish=Finish("grad_norm", 1e-3))
     assert sw.steps_to_finish.values.tolist() == [first, -1]
+
+
+@pytest.mark.parametrize(
+    "finish", [Finish("distance", 1e-2), Finish("loss", 1e-3), Finish("grad_norm", 1e-2)]
+)
+@pytest.mark.parametrize("noise", [None, Noise(std=0.05, seed=3)])
+def test_the_race_of_a_recorded_run_is_the_race(finish, noise):
+    surface = optviz.Surface.preset("himmelblau")
+    optimizers = [
+        Optimizer("adam", lr=0.1),
+        Optimizer("momentum", lr=0.01),
+        Optimizer("gd", lr=0.5, label="boom"),  # diverges (but not from the minimum)
+        Optimizer("gd", lr=0.0, label="frozen"),  # stuck (but finished at the minimum)
+    ]
+    starts = [(0.0, 0.0), (-1.0, 1.0), (3.0, 2.0)]  # the last is a minimum: step 0
+    result = execute(RunSpec.build(surface, optimizers, starts, 300, noise), record_grads=True)
+    got = race_of(result, finish)  # as the window runs it: every step, gradients recorded
+    want = race(surface, optimizers, start=starts, steps=300, finish=finish, noise=noise)
+    np.testing.assert_array_equal(got.finish_steps, want.finish_steps)
+    assert (want.finish_steps[:2, :2] > 0).all() and (want.finish_steps[:, 2] == 0).all()
+    np.testing.assert_array_equal(got.finish_step, want.finish_step)
+    np.testing.assert_array_equal(got.diverged_step, want.diverged_step)
+    assert want.diverged_step[2] > 0
+    np.testing.assert_array_equal(got.loss, want.loss)
+    for step in (0, 5, 100, 300):
+        rows = [[astuple(row) for row in r.leaderboard(step)] for r in (got, want)]
+        np.testing.assert_equal(*rows)  # NaN losses of diverged runs compare equal
+    assert np.shares_memory(got.result.xy, result.xy)
+    sparse = execute(RunSpec.build(surface, optimizers, starts, 300, noise, record_every=2))
+    rerun = race_of(sparse, finish)  # positions every other step: raced anew
+    np.testing.assert_array_equal(rerun.finish_steps, want.finish_steps)
