@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
@@ -159,6 +160,8 @@ class HyperparameterEditor(QtWidgets.QGroupBox):
     def __init__(self, parent=None) -> None:
         super().__init__("Hyperparameters", parent)
         self._optimizer: Optimizer | None = None
+        #: Per hyperparameter: show a value in its widget without emitting an edit.
+        self._show_value: dict[str, Callable] = {}
         self._form = QtWidgets.QFormLayout()
         self._form.setFieldGrowthPolicy(QtWidgets.QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
         self.error = QtWidgets.QLabel()
@@ -189,6 +192,7 @@ class HyperparameterEditor(QtWidgets.QGroupBox):
             while self._form.rowCount():
                 self._form.removeRow(0)
             self.widgets = {}
+            self._show_value = {}
             if optimizer is None:
                 self.setTitle("Hyperparameters")
                 self.schedule.setVisible(False)
@@ -199,27 +203,43 @@ class HyperparameterEditor(QtWidgets.QGroupBox):
                 f"{info.title} update:\n{info.equations}\n\neffective lr: {info.effective_lr}"
             )
             for p in info.params:
-                widget = self._make_widget(p, optimizer.params[p.name])
+                widget, show = self._make_widget(p, optimizer.params[p.name])
                 label = QtWidgets.QLabel(p.name)
                 tip = f"{p.help}\ndefault {p.default!r}; valid: {p.range_text()}"
                 label.setToolTip(tip)
                 widget.setToolTip(tip)
                 self._form.addRow(label, widget)
                 self.widgets[p.name] = widget
+                self._show_value[p.name] = show
+        else:  # the same optimizer with other values (a scene opened, tuned, a sweep cell)
+            for name, show in self._show_value.items():
+                show(optimizer.params[name])
         self.schedule.setVisible("lr" in optimizer.params)
         self.schedule.set_schedule(optimizer.schedule, optimizer.params.get("lr", 0.0))
 
-    def _make_widget(self, p: HyperParam, value) -> QtWidgets.QWidget:
+    def _make_widget(self, p: HyperParam, value) -> tuple[QtWidgets.QWidget, Callable]:
+        """The widget editing hyperparameter ``p`` and a function that shows a new value
+        in it without emitting an edit."""
+
         def changed(v, name=p.name):
             self._edit(name, v)
+
+        def quietly(set_value):
+            def show(v):
+                with QtCore.QSignalBlocker(w):
+                    set_value(v)
+
+            return show
 
         if p.kind in ("lr", "log"):
             low, high = _LOG_RANGES.get(p.name, (-8.0, 1.0))
             w = LogEdit(value, low, high)
             w.value_changed.connect(changed)
+            show = w.set_value
         elif p.kind == "unit":
             w = UnitEdit(value, 1.0 if p.high_inclusive else 0.9999)
             w.value_changed.connect(changed)
+            show = w.set_value
         elif p.kind == "pair":
             w = QtWidgets.QWidget()
             row = QtWidgets.QVBoxLayout(w)
@@ -228,24 +248,33 @@ class HyperparameterEditor(QtWidgets.QGroupBox):
             for e in edits:
                 row.addWidget(e)
                 e.value_changed.connect(lambda _v, es=edits: changed(tuple(x.value() for x in es)))
+
+            def show(v, edits=edits):
+                for e, x in zip(edits, v):
+                    e.set_value(x)
+
         elif p.kind == "bool":
             w = QtWidgets.QCheckBox()
             w.setChecked(bool(value))
             w.toggled.connect(changed)
+            show = quietly(lambda v: w.setChecked(bool(v)))
         elif p.kind == "int":
             w = QtWidgets.QSpinBox()
             w.setRange(int(p.low), 1_000_000)
             w.setValue(int(value))
             w.setKeyboardTracking(False)
             w.valueChanged.connect(changed)
+            show = quietly(lambda v: w.setValue(int(v)))
         elif p.kind == "etas":
             w = QtWidgets.QLineEdit(", ".join(f"{v:g}" for v in value))
             w.editingFinished.connect(lambda: changed(_parse_floats(w.text())))
+            show = quietly(lambda v: w.setText(", ".join(f"{x:g}" for x in v)))
         else:  # nonneg
             w = SciSpinBox(0.0, 1e6)
             w.setValue(float(value))
             w.valueChanged.connect(changed)
-        return w
+            show = quietly(lambda v: w.setValue(float(v)))
+        return w, show
 
     def _edit(self, name: str, value) -> None:
         if self._optimizer is None:

@@ -2,11 +2,13 @@
 
 import json
 import time
+from dataclasses import replace
 
 import numpy as np
 import pytest
 from PySide6 import QtCore, QtWidgets
 
+from optviz.app.widgets import UnitEdit
 from optviz.scene import Scene, default_scene
 
 from .conftest import wait_result
@@ -95,6 +97,23 @@ def test_editing_a_hyperparameter_changes_the_trajectory(qtbot, window):
     assert window.scene.entries[0].optimizer.params["lr"] == 5e-4
     assert not np.array_equal(res.xy[0, 0], before)
     np.testing.assert_array_equal(res.xy[1:, 0], window.result.xy[1:, 0])
+
+
+def test_editor_shows_new_values_of_the_same_optimizer(qtbot, window):
+    # A scene opened (or a tuned lr, a sweep cell) with the selected optimizer's values
+    # changed: the editor shows them, and its next edit starts from them.
+    window.optimizers.list.setCurrentRow(3)  # Adam
+    scene = window.scene
+    adam = scene.entries[3].optimizer.replace(lr=0.2, betas=(0.8, 0.95), amsgrad=True)
+    entries = scene.entries[:3] + (replace(scene.entries[3], optimizer=adam),)
+    wait_result(qtbot, window, lambda: window.set_scene(scene.with_entries(entries)))
+    editor = window.optimizers.editor
+    assert editor.widgets["lr"].value() == 0.2
+    assert [e.value() for e in editor.widgets["betas"].findChildren(UnitEdit)] == [0.8, 0.95]
+    assert editor.widgets["amsgrad"].isChecked()
+    wait_result(qtbot, window, lambda: editor.widgets["eps"].spin.setValue(1e-6))
+    edited = window.scene.entries[3].optimizer.params
+    assert (edited["lr"], edited["eps"], edited["amsgrad"]) == (0.2, 1e-6, True)
 
 
 def test_invalid_hyperparameter_is_reported_not_applied(qtbot, window):
