@@ -188,11 +188,7 @@ def formula(repeats: int = 8) -> tuple[list[float], list[float]]:
     def until_shown(action, text: str | None = None) -> float:
         began = time.perf_counter()
         action()
-        while (
-            text is not None
-            and window.scene.surface.formula != text
-            or window.run_in_flight
-        ):
+        while text is not None and window.scene.surface.formula != text or window.run_in_flight:
             app.processEvents()
             if time.perf_counter() - began > 60:
                 raise RuntimeError("no result within 60 s of a keystroke")

@@ -132,7 +132,10 @@ class DatasetPane(QtWidgets.QWidget):
         self._draw_points()
         if changed:
             self._fit_view()
-        self.batch_spin.setMaximum(max(len(self.x), 1))
+        with QtCore.QSignalBlocker(self.batch_spin):
+            # A batch above the new size is clamped here without a signal: the window,
+            # which calls this while it shows a scene, sets the batch the scene has.
+            self.batch_spin.setMaximum(max(len(self.x), 1))
         self.info.setText(
             f"{len(self.x)} examples. Click to add, drag to move, right-click or Delete to remove."
         )

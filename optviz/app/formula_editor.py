@@ -64,6 +64,10 @@ class FormulaCompiler(QtCore.QObject):
             self._thread.start()
         return self._latest
 
+    def cancel(self) -> None:
+        """Drop the answers of every request so far (the compile in flight still ends)."""
+        self._latest += 1
+
     def shutdown(self) -> None:
         """Stop the thread after the compile in flight (without waiting for it)."""
         self._latest = -1
@@ -226,8 +230,9 @@ class FormulaEditorWidget(QtWidgets.QWidget):
 
     # --- state ---------------------------------------------------------------------
     def set_surface(self, surface: Surface) -> None:
-        """Show ``surface``'s formula, domain and scale (no signal, no compile)."""
-        self._timer.stop()
+        """Show ``surface``'s formula, domain and scale (no signal, no compile); an edit
+        still waiting or compiling is dropped, so it cannot replace ``surface``."""
+        self.cancel()
         self.surface = surface
         with QtCore.QSignalBlocker(self.field):
             if self.field.text() != surface.formula:
@@ -264,6 +269,12 @@ class FormulaEditorWidget(QtWidgets.QWidget):
         )
         self._busy_timer.start()
         return request_id
+
+    def cancel(self) -> None:
+        """Forget the edit waiting for its compile or compiling: it will not be shown."""
+        self._timer.stop()
+        self.compiler.cancel()
+        self._idle()
 
     def _on_compiled(self, request_id: int, surface: Surface, seconds: float) -> None:
         self._idle()

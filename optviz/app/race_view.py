@@ -317,6 +317,7 @@ class RaceMode(QtCore.QObject):
         self.multiples = MultiplesPane()
         self.race = None  # the RaceResult of the result shown, once computed
         self._pending = 0
+        self._owed = False  # the race of the result shown was cancelled by another job
         self._colors: list[str] = []
         split = window.surface_pane.parentWidget()
         assert isinstance(split, QtWidgets.QSplitter), "the surface pane sits in a splitter"
@@ -338,6 +339,7 @@ class RaceMode(QtCore.QObject):
         c = window.controller
         c.job_finished.connect(self._on_job_finished)
         c.job_failed.connect(self._on_job_failed)
+        c.job_cancelled.connect(self._on_job_cancelled)
 
     @property
     def enabled(self) -> bool:
@@ -438,9 +440,13 @@ class RaceMode(QtCore.QObject):
     def _on_result(self, result) -> None:
         if not self.enabled:
             return
+        self._owed = False
         if result is None:
             self.race = None
             self.panel.table.set_rows([], [])
+            self.panel.state.setText("no optimizer enabled")
+            if self.layout == "small multiples":
+                self._show_paths()
             return
         self._sync_from_scene()
         if self.layout == "small multiples":
@@ -452,6 +458,7 @@ class RaceMode(QtCore.QObject):
 
     def _on_job_finished(self, request_id: int, race) -> None:
         if request_id != self._pending:
+            self._race_again(request_id)
             return
         self.race = race
         self.panel.state.setText(_summary(race))
@@ -461,6 +468,24 @@ class RaceMode(QtCore.QObject):
     def _on_job_failed(self, request_id: int, message: str) -> None:
         if request_id == self._pending:
             self.panel.state.setText(f"race failed: {message}")
+        else:
+            self._race_again(request_id)
+
+    def _on_job_cancelled(self, request_id: int) -> None:
+        if request_id != self._pending:
+            self._race_again(request_id)
+        elif self.enabled and request_id == self.window.controller.latest_id:
+            self.panel.state.setText("race cancelled")  # by the user (Esc)
+        elif self.enabled:
+            # A tune, swarm or sweep job took over the worker: race once it is done
+            # (a newer run instead brings its own race).
+            self._owed = True
+
+    def _race_again(self, request_id: int) -> None:
+        """Race the result shown again after the job ``request_id`` that cancelled its
+        race ended, unless something newer is already computing."""
+        if self._owed and request_id == self.window.controller.latest_id:
+            self._on_result(self.window.result)
 
     def _on_frame(self, frame: int) -> None:
         if not self.enabled:

@@ -66,6 +66,7 @@ class SurfaceTools(QtCore.QObject):
         self.sculpt = SculptTool(self.pane, self)
         self.dataset_pane = DatasetPane()
         self._last_formula: Surface | None = None
+        self._shown: Surface | None = None  # the surface scene_shown saw last
         self._add_picker_entries(window.surface_combo)
         self._build_dock()
         self._build_actions()
@@ -191,6 +192,11 @@ class SurfaceTools(QtCore.QObject):
             self._last_formula = surface
             if self.formula_editor.surface != surface:
                 self.formula_editor.set_surface(surface)
+        elif surface != self._shown:
+            # Another surface was picked or opened: a formula edit still compiling must
+            # not come back and replace it.
+            self.formula_editor.cancel()
+        self._shown = surface
         if kind == "dataset":
             self.dataset_pane.set_data(surface.model, surface.data_x, surface.data_y)
             self.dataset_pane.set_batch(scene.noise.batch_size)
@@ -207,6 +213,13 @@ class SurfaceTools(QtCore.QObject):
         for box, visible in shown:
             box.setVisible(visible)
         self.dock.setVisible(any(visible for _, visible in shown))
+
+    def drop_edits(self) -> None:
+        """A scene is opened (or made new) in place of the current one: a formula edit
+        still waiting or compiling is dropped, and the editor shows the opened formula."""
+        self.formula_editor.cancel()
+        self.formula_editor.surface = None
+        self._shown = None
 
     def shutdown(self) -> None:
         self.formula_editor.shutdown()

@@ -105,6 +105,9 @@ class SweepWindow(QtWidgets.QWidget):
         self.main = main_window
         self.result = None
         self._entry = -1  # scene entry index the shown sweep was made for
+        # The optimizer of that entry (a click on a cell replaces it): found again by value
+        # when entries before it were removed or added since.
+        self._swept = None
         self._scales = ("log", "linear")
         self.entry_combo = QtWidgets.QComboBox()
         self.entry_combo.setToolTip("The optimizer to sweep (its other values stay fixed)")
@@ -175,6 +178,7 @@ class SweepWindow(QtWidgets.QWidget):
         self.refresh_entries()
         self.load_settings()
         self.metric_combo.currentIndexChanged.connect(self._store_metric)
+        main_window.result_shown.connect(self._follow_entries)
 
     def load_settings(self) -> None:
         """Show the scene's sweep settings: entry, lr range, second axis, steps, metric."""
@@ -234,6 +238,33 @@ class SweepWindow(QtWidgets.QWidget):
             index = self.entry_combo.findData(current)
             self.entry_combo.setCurrentIndex(max(index, 0))
         self._on_entry()
+
+    def _sweepable_entries(self) -> list[tuple[str, int]]:
+        return [
+            (e.optimizer.label, i)
+            for i, e in enumerate(self.main.scene.entries)
+            if e.optimizer.lr is not None and sweepable(e.optimizer.name)
+        ]
+
+    def _follow_entries(self, *_) -> None:
+        """After every scene change: list the entries again if they changed, keeping the
+        optimizer selected (found by its label) and, if it is still there, the ranges."""
+        combo = self.entry_combo
+        wanted = self._sweepable_entries()
+        if wanted == [(combo.itemText(k), combo.itemData(k)) for k in range(combo.count())]:
+            return
+        label = combo.currentText()
+        keys = [self.second_combo.itemText(k) for k in range(self.second_combo.count())]
+        with QtCore.QSignalBlocker(combo):
+            combo.clear()
+            for text, i in wanted:
+                combo.addItem(text, i)
+            index = combo.findText(label)
+            combo.setCurrentIndex(max(index, 0))
+        optimizer = self._optimizer()
+        same = optimizer is not None and keys == [k for k, *_ in sweepable(optimizer.name)]
+        if index < 0 or not same:
+            self._on_entry()
 
     def select_entry(self, index: int) -> None:
         self.entry_combo.setCurrentIndex(self.entry_combo.findData(index))
@@ -319,6 +350,8 @@ class SweepWindow(QtWidgets.QWidget):
     def show_result(self, result, entry: int, second_scale: str = "linear") -> None:
         self.result = result
         self._entry = entry
+        entries = self.main.scene.entries
+        self._swept = entries[entry].optimizer if 0 <= entry < len(entries) else None
         self._scales = ("log", second_scale)
         self.marker.setData([], [])
         self._draw()
@@ -366,7 +399,7 @@ class SweepWindow(QtWidgets.QWidget):
             self.plot.getAxis("left").setTicks(None)
         self.plot.setLabel("bottom", "learning rate lr (log axis)")
         self.plot.setLabel("left", f"{key} (log axis)" if log_second else key)
-        name = self.main.scene.entries[self._entry].optimizer.label if self._valid_entry() else ""
+        name = self._swept.label if self._swept is not None else ""
         self.plot.setTitle(
             f"{name}: {self.metric_combo.currentText()}, {result.shape[0]} x "
             f"{result.shape[1]} configurations",
@@ -380,8 +413,15 @@ class SweepWindow(QtWidgets.QWidget):
             "Click a cell to load it into the main view."
         )
 
-    def _valid_entry(self) -> bool:
-        return 0 <= self._entry < len(self.main.scene.entries)
+    def _swept_row(self) -> int | None:
+        """The scene entry that holds the swept optimizer now, or None if it is gone (or
+        was edited since)."""
+        if self._swept is None:
+            return None
+        optimizers = [e.optimizer for e in self.main.scene.entries]
+        if 0 <= self._entry < len(optimizers) and optimizers[self._entry] == self._swept:
+            return self._entry
+        return next((i for i, o in enumerate(optimizers) if o == self._swept), None)
 
     # --- clicks --------------------------------------------------------------------
     def cell_at(self, x: float, y: float) -> tuple[int, int] | None:
@@ -406,14 +446,22 @@ class SweepWindow(QtWidgets.QWidget):
     def pick(self, i: int, j: int) -> None:
         """Load cell (i, j) into the main view."""
         optimizer = self.result.optimizer_at(i, j)
-        if self._valid_entry():
-            optimizer = optimizer.replace(
-                label=self.main.scene.entries[self._entry].optimizer.label
-            )
+        row = self._swept_row()
+        if self._swept is not None:
+            optimizer = optimizer.replace(label=self._swept.label)
         self.marker.setData(*([v] for v in self.cell_center(i, j)))
-        replace = self.on_click.currentIndex() == 0
-        self.configuration_picked.emit(self._entry, optimizer, replace)
-        self.hint.setText(f"loaded {optimizer!r}")
+        replace = self.on_click.currentIndex() == 0 and row is not None
+        self.configuration_picked.emit(-1 if row is None else row, optimizer, replace)
+        if replace:  # the next click replaces the same entry again
+            self._entry, self._swept = row, self.main.scene.entries[row].optimizer
+            self.hint.setText(f"loaded {optimizer!r}")
+        elif self.on_click.currentIndex() == 0:
+            self.hint.setText(
+                f"{optimizer.label} was removed or edited since the sweep: "
+                f"added as a new entry, {optimizer!r}"
+            )
+        else:
+            self.hint.setText(f"added {optimizer!r}")
 
     def _on_click(self, event) -> None:
         if event.button() != QtCore.Qt.MouseButton.LeftButton or self.result is None:

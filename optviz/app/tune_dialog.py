@@ -42,6 +42,9 @@ class TuneDialog(QtWidgets.QWidget):
         self.setWindowTitle("optviz: tune the learning rates")
         self.main = main_window
         self.results: list[tuple[int, object]] = []
+        # The optimizer each result was tuned from, found again by value on Apply (entries
+        # before it may have been removed or added since).
+        self._sources: dict[int, object] = {}
         low, high, n = DEFAULT_LR_GRID
         self.lr_low = QtWidgets.QDoubleSpinBox()
         self.lr_high = QtWidgets.QDoubleSpinBox()
@@ -249,7 +252,13 @@ class TuneDialog(QtWidgets.QWidget):
             return out
 
         self.apply_button.setEnabled(False)
-        self.job.run(job, self.show_results, f"tuning {len(todo)} optimizers")
+        sources = dict(todo)
+
+        def done(results) -> None:
+            self._sources = sources
+            self.show_results(results)
+
+        self.job.run(job, done, f"tuning {len(todo)} optimizers")
 
     def show_results(self, results) -> None:
         self.results = list(results)
@@ -327,21 +336,43 @@ class TuneDialog(QtWidgets.QWidget):
         plot.setTitle(f"{label}: {_chosen(tuned)}", size="9pt", color=color)
 
     def apply(self) -> None:
-        """Put each tuned optimizer's chosen values into its entry (keeping its label)."""
+        """Put each tuned optimizer's chosen values into its entry (keeping its label);
+        an entry removed or edited since the tune is left alone."""
         scene = self.main.scene
         entries = list(scene.entries)
+        results, sources, missing = [], {}, []
         for index, tuned in self.results:
-            if index < len(entries):
-                old = entries[index]
-                best = tuned.best.replace(label=old.optimizer.label)
-                entries[index] = type(old)(best, old.color, old.enabled)
-        self.main.set_scene(scene.with_entries(entries))
-        self.job.state.setText("applied; edit an optimizer to change it back")
+            source = self._sources.get(index)
+            row = _row_of(entries, source, index) if source is not None else index
+            if row is None or row >= len(entries):
+                missing.append(tuned.best.label)
+                continue
+            old = entries[row]
+            best = tuned.best.replace(label=old.optimizer.label)
+            entries[row] = type(old)(best, old.color, old.enabled)
+            results.append((row, tuned))
+            sources[row] = best  # so that Apply again finds the same entry
+        self.results, self._sources = results, sources
+        if results:
+            self.main.set_scene(scene.with_entries(entries))
+        text = "applied; edit an optimizer to change it back. " if results else ""
+        if missing:
+            text += f"Not applied to {', '.join(missing)}: removed or edited since the tune"
+        self.job.state.setText(text.strip())
+        self.apply_button.setEnabled(bool(results))
         self.applied.emit()
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         self.job.cancel()
         super().closeEvent(event)
+
+
+def _row_of(entries, optimizer, hint: int) -> int | None:
+    """The row of ``entries`` whose optimizer is ``optimizer`` (``hint`` first), or None."""
+    optimizers = [e.optimizer for e in entries]
+    if 0 <= hint < len(optimizers) and optimizers[hint] == optimizer:
+        return hint
+    return next((i for i, o in enumerate(optimizers) if o == optimizer), None)
 
 
 def _chosen(tuned) -> str:

@@ -92,6 +92,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self._colors: list[str] = []
         self._run_began = 0.0
         self._pending: dict[int, list[str]] = {}
+        # True from a run's submission until its result (or failure) is shown: a tune,
+        # swarm or sweep job submitted meanwhile cancels it, and it runs again after.
+        self._run_owed = False
         self.controller = SimulationController(self)
         self._dragging = False
         self._metrics_timer = QtCore.QTimer(self)
@@ -264,6 +267,8 @@ class MainWindow(QtWidgets.QMainWindow):
         c.run_finished.connect(self._on_run_finished)
         c.run_failed.connect(self._on_run_failed)
         c.run_cancelled.connect(self._on_run_cancelled)
+        for ended in (c.job_finished, c.job_failed, c.job_cancelled):
+            ended.connect(self._on_job_ended)
         self.cancel_button.clicked.connect(self.cancel_run)
         self.surface_pane.start_moved.connect(self.move_start)
         self.surface_pane.start_set.connect(lambda x, y: self._set_starts(((x, y),)))
@@ -334,12 +339,14 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         if spec is None:
             self.controller.cancel()
+            self._run_owed = False
             self._show_result(None, [])
             self.state_label.setText("no optimizer enabled")
             return
         colors = [self.scene.entries[i].color for i in self.scene.enabled]
         request_id = self.controller.submit(spec, record_grads=True)
         self._pending = {request_id: colors}
+        self._run_owed = True
 
     def _set_starts(self, starts) -> None:
         self.set_scene(replace(self.scene, starts=tuple(starts)))
@@ -402,6 +409,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if colors is None or request_id != self.controller.latest_id:
             return
         self._hide_progress()
+        self._run_owed = False
         diverged = int((result.diverged >= 0).sum())
         state = f"done: {result.steps} steps"
         if diverged:
@@ -419,14 +427,22 @@ class MainWindow(QtWidgets.QMainWindow):
     def _on_run_failed(self, request_id: int, message: str) -> None:
         self._pending.pop(request_id, None)
         if request_id == self.controller.latest_id:
+            self._run_owed = False
             self._hide_progress()
             self.state_label.setText(f"run failed: {message}")
 
     def _on_run_cancelled(self, request_id: int) -> None:
         self._pending.pop(request_id, None)
-        if request_id == self.controller.latest_id:
+        if request_id == self.controller.latest_id:  # cancelled by the user (Esc)
+            self._run_owed = False
             self._hide_progress()
             self.state_label.setText("cancelled")
+
+    def _on_job_ended(self, request_id: int, *_) -> None:
+        # A job that was the newest request ended: the scene's run it cancelled runs now,
+        # so the panes never keep showing the paths of an earlier scene.
+        if self._run_owed and request_id == self.controller.latest_id:
+            self._request_run()
 
     def _hide_progress(self) -> None:
         self.progress.setVisible(False)
@@ -462,6 +478,7 @@ class MainWindow(QtWidgets.QMainWindow):
     # --- files ------------------------------------------------------------------------------
     def new_scene(self) -> None:
         self.path = None
+        self.surface_tools.drop_edits()
         self.set_scene(default_scene())
 
     def open_path(self, path: str | Path) -> bool:
@@ -472,6 +489,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.show_error("Cannot open scene", f"{Path(path).name}: {err}")
             return False
         self.path = Path(path)
+        self.surface_tools.drop_edits()
         self.set_scene(scene)
         self.settings.setValue("scene/last_path", str(path))
         return True

@@ -452,3 +452,93 @@ def test_cancel_a_long_swarm(qtbot, window):
         view.job.cancel_button.click()
     assert blocker.args == ["cancelled"]
     assert view.result is None and not view.job.progress.isVisible()
+
+
+def test_a_job_started_during_a_run_or_a_race_lets_them_finish_after_it(qtbot, window):
+    mode = window.races.mode
+    _race_on(qtbot, window)
+    view = window.races.open_swarm()
+    qtbot.addWidget(view)
+    view.resolution.setValue(6)
+    view.steps.setValue(20)
+    # The swarm's job cancels the run of the scene just edited; that run follows the job,
+    # and its race follows the run: nothing keeps showing the paths of 2000 steps.
+    window.steps_spin.setValue(1500)
+    assert window.run_in_flight
+    with qtbot.waitSignal(mode.race_shown, timeout=60_000) as blocker:
+        view.run_button.click()
+    assert view.result is not None and view.job.state.text().startswith("done")
+    assert window.result.steps == 1500 and blocker.args[0].steps == 1500
+    assert window.state_label.text() == "done: 1500 steps"
+    # A job started while the race of a result is computed: the race follows the job.
+    with qtbot.waitSignal(mode.race_shown, timeout=60_000) as blocker:
+        wait_result(qtbot, window, lambda: window.steps_spin.setValue(1200))
+        view.run_button.click()
+    assert blocker.args[0].steps == 1200 and mode.race.steps == 1200
+    assert not mode.panel.state.text().startswith("racing")
+
+
+def test_race_with_every_optimizer_disabled_shows_no_stale_panes(qtbot, window):
+    mode = window.races.mode
+    _race_on(qtbot, window, "small multiples")
+    entries = window.scene.entries
+    every_other = [replace(e, enabled=i % 2 == 0) for i, e in enumerate(entries)]
+    with qtbot.waitSignal(mode.race_shown, timeout=60_000):
+        window.set_scene(window.scene.with_entries(every_other))
+    assert [p.titleLabel.text for p in mode.multiples.plots] == ["SGD", "RMSProp"]
+    assert len(mode.panel.table.texts()) == 2
+    none = [replace(e, enabled=False) for e in entries]
+    wait_result(qtbot, window, lambda: window.set_scene(window.scene.with_entries(none)))
+    assert mode.multiples.plots == [] and mode.panel.table.texts() == []
+    assert mode.panel.state.text() == "no optimizer enabled"
+    with qtbot.waitSignal(mode.race_shown, timeout=60_000):
+        window.set_scene(window.scene.with_entries(entries))
+    assert len(mode.multiples.plots) == 4 and len(mode.panel.table.texts()) == 4
+
+
+def test_tune_and_sweep_find_their_optimizer_after_an_entry_was_removed(qtbot, window):
+    tune_dialog = window.races.open_tune()
+    qtbot.addWidget(tune_dialog)
+    tune_dialog.n_lr.setValue(3)
+    tune_dialog.steps.setValue(30)
+    with qtbot.waitSignal(tune_dialog.tuned, timeout=60_000) as blocker:
+        tune_dialog.run_button.click()
+    tuned = dict(blocker.args[0])
+    sweep_view = window.races.open_sweep()
+    qtbot.addWidget(sweep_view)
+    sweep_view.select_entry(1)  # Momentum
+    sweep_view.n_lr.setValue(3)
+    sweep_view.n_second.setValue(3)
+    sweep_view.steps.setValue(30)
+    with qtbot.waitSignal(sweep_view.sweep_shown, timeout=60_000) as blocker:
+        sweep_view.run_button.click()
+    result = blocker.args[0]
+    sweep_view.select_entry(2)  # RMSProp, with ranges of one's own
+    sweep_view.lr_low.setValue(2e-3)
+    # SGD goes: every other entry moves up a row.
+    window.optimizers.list.setCurrentRow(0)
+    wait_result(qtbot, window, window.optimizers.remove_selected)
+    labels = ["Momentum", "RMSProp", "Adam"]
+    assert [e.optimizer.label for e in window.scene.entries] == labels
+    # The sweep window lists the entries as they are now and keeps what was selected.
+    assert sweep_view.entry_combo.currentText() == "RMSProp"
+    assert sweep_view.entry_combo.currentData() == 1 and sweep_view.lr_low.value() == 2e-3
+    wait_result(qtbot, window, tune_dialog.apply_button.click)
+    entries = window.scene.entries
+    assert [e.optimizer.label for e in entries] == labels
+    assert [e.optimizer.name for e in entries] == ["momentum", "rmsprop", "adam"]
+    for row, index in enumerate((1, 2, 3)):
+        assert entries[row].optimizer.lr == tuned[index].best.lr
+    assert "Not applied to SGD" in tune_dialog.job.state.text()
+    # A click on a cell replaces Momentum (now the first entry), twice in a row.
+    for cell in ((2, 1), (0, 2)):
+        wait_result(qtbot, window, lambda cell=cell: sweep_view.pick(*cell))
+        entries = window.scene.entries
+        assert [e.optimizer.name for e in entries] == ["momentum", "rmsprop", "adam"]
+        assert entries[0].optimizer.lr == pytest.approx(result.coords["lr"][cell[0]])
+    # Once Momentum is gone, a click adds it as a new entry and says so.
+    window.optimizers.list.setCurrentRow(0)
+    wait_result(qtbot, window, window.optimizers.remove_selected)
+    wait_result(qtbot, window, lambda: sweep_view.pick(1, 1))
+    assert [e.optimizer.name for e in window.scene.entries] == ["rmsprop", "adam", "momentum"]
+    assert "added as a new entry" in sweep_view.hint.text()

@@ -5,6 +5,8 @@ import pytest
 from PIL import Image
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from optviz.app import formula_editor
+
 from .conftest import wait_result
 
 
@@ -299,3 +301,51 @@ def test_contour_segments_match_pyqtgraphs_isocurve():
         assert np.isfinite(mine).all()
         assert pairs(mine) == pairs(np.array(fn.isocurve(z, level, connected=False)))
     assert contour_segments(z, 100.0)[0].size == 0
+
+
+def test_a_formula_still_compiling_never_replaces_a_surface_picked_or_opened(
+    window, qtbot, tmp_path
+):
+    tools = window.surface_tools
+    editor = tools.formula_editor
+    wait_result(qtbot, window, lambda: _pick(window, "formula"), timeout=60_000)
+    typed = window.scene.surface
+    path = tmp_path / "typed.json"
+    window.scene.save(path)
+    # An edit typed just before a preset is picked: its compile finishes after the pick.
+    editor.field.setFocus()
+    qtbot.keyClicks(editor.field, " + 0.3*x")
+    wait_result(qtbot, window, lambda: _pick(window, "rosenbrock"))
+    qtbot.wait(3 * formula_editor.DEBOUNCE_MS)
+    qtbot.waitUntil(lambda: not editor.busy_label.isVisible(), timeout=10_000)
+    assert window.scene.surface.kind == "preset"
+    assert window.surface_combo.currentData() == "rosenbrock"
+    # An edit compiling while a scene is opened: the opened formula stays, in the field too.
+    wait_result(qtbot, window, lambda: _pick(window, "formula"), timeout=60_000)
+    editor.field.setText("x^2 + y^2 + 0.77*x*y")
+    editor.compile_now()
+    wait_result(qtbot, window, lambda: window.open_path(path))
+    qtbot.wait(500)  # a late compile would have arrived by now
+    assert window.scene.surface == typed
+    assert editor.field.text() == typed.formula
+    # Likewise for File > New while an edit compiles.
+    editor.field.setText("x^2 + y^2 - 0.77*x*y")
+    editor.compile_now()
+    wait_result(qtbot, window, window.new_scene)
+    qtbot.wait(500)
+    assert window.scene.surface.kind == "preset"
+
+
+def test_removing_an_example_below_the_batch_size_keeps_both_batch_boxes_right(window, qtbot):
+    tools = window.surface_tools
+    pane = tools.dataset_pane
+    wait_result(qtbot, window, lambda: _pick(window, "least_squares"))
+    n = len(pane.x)
+    wait_result(qtbot, window, lambda: pane.batch_spin.setValue(n))
+    assert window.scene.noise.batch_size == n == window.batch_spin.value()
+    pane.select(0)
+    wait_result(qtbot, window, pane.remove_selected)
+    # A batch of every example, one of them gone: the full batch, shown as such.
+    assert len(window.scene.surface.data_x) == n - 1
+    assert window.scene.noise.batch_size is None
+    assert pane.batch_spin.value() == 0 and window.batch_spin.value() == 0
