@@ -50,6 +50,17 @@ def next_color(entries) -> str:
     return next((c for c in PALETTE if c not in used), PALETTE[len(entries) % len(PALETTE)])
 
 
+def unique_label(base: str, entries) -> str:
+    """``base``, or ``"base 2"``, ``"base 3"``, ... : the first no entry is labelled with."""
+    labels = {e.optimizer.label for e in entries}
+    if base not in labels:
+        return base
+    n = 2
+    while f"{base} {n}" in labels:
+        n += 1
+    return f"{base} {n}"
+
+
 class SceneError(ValueError):
     """A scene file that cannot be used; the message says why."""
 

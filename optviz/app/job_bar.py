@@ -16,10 +16,12 @@ from PySide6 import QtCore, QtGui, QtWidgets
 class JobBar(QtWidgets.QWidget):
     """``run(job, on_done)`` submits ``job(progress, cancel)`` to ``controller``.
 
-    Signals: ``job_done(value)`` after ``on_done`` ran, ``job_ended(str)`` with the final
-    state text (done, failed: why, cancelled)."""
+    Signals: ``job_done(value)`` after ``on_done`` ran, ``job_failed(str)`` with the
+    error message, ``job_ended(str)`` with the final state text (done, failed: why,
+    cancelled)."""
 
     job_done = QtCore.Signal(object)
+    job_failed = QtCore.Signal(str)
     job_ended = QtCore.Signal(str)
 
     def __init__(self, controller, parent=None) -> None:
@@ -94,6 +96,7 @@ class JobBar(QtWidgets.QWidget):
     def _on_failed(self, request_id: int, message: str) -> None:
         if request_id == self._id:
             self._end(f"failed: {message}")
+            self.job_failed.emit(message)
 
     def _on_cancelled(self, request_id: int) -> None:
         if request_id == self._id:

@@ -11,7 +11,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from optviz.optimizers.registry import OPTIMIZERS, HyperParam
 from optviz.optimizers.spec import Optimizer
-from optviz.scene import Entry, next_color
+from optviz.scene import Entry, next_color, unique_label
 from optviz.schedules import SCHEDULES, Schedule
 
 from .widgets import LogEdit, SciSpinBox, UnitEdit, color_icon
@@ -88,7 +88,7 @@ class OptimizerPanel(QtWidgets.QWidget):
 
     # --- actions ----------------------------------------------------------------------
     def add(self, name: str) -> None:
-        label = self._unique_label(OPTIMIZERS[name].title)
+        label = unique_label(OPTIMIZERS[name].title, self._entries)
         entry = Entry(Optimizer(name, label=label), next_color(self._entries))
         self._emit(self._entries + (entry,), select=len(self._entries))
 
@@ -101,7 +101,7 @@ class OptimizerPanel(QtWidgets.QWidget):
         row = self.list.currentRow()
         if 0 <= row < len(self._entries):
             e = self._entries[row]
-            label = self._unique_label(e.optimizer.label)
+            label = unique_label(e.optimizer.label, self._entries)
             copy = Entry(e.optimizer.replace(label=label), next_color(self._entries), e.enabled)
             entries = self._entries[: row + 1] + (copy,) + self._entries[row + 1 :]
             self._emit(entries, select=row + 1)
@@ -121,15 +121,6 @@ class OptimizerPanel(QtWidgets.QWidget):
         entries = list(self._entries)
         entries[row] = entry
         self._emit(entries, select=row)
-
-    def _unique_label(self, base: str) -> str:
-        labels = {e.optimizer.label for e in self._entries}
-        if base not in labels:
-            return base
-        n = 2
-        while f"{base} {n}" in labels:
-            n += 1
-        return f"{base} {n}"
 
     def _on_item_changed(self, item: QtWidgets.QListWidgetItem) -> None:
         row = self.list.row(item)

@@ -23,6 +23,7 @@ from optviz.race import Finish, race_of
 
 from .surface_layers import SurfaceLayers
 from .surface_pane import StartMarkers
+from .widgets import SciSpinBox
 
 #: Finish-line kinds as the model names them, with what the threshold means.
 FINISH_KINDS = (
@@ -76,12 +77,9 @@ class FinishEditor(QtWidgets.QWidget):
         for kind, text in FINISH_KINDS:
             self.kind.addItem(text, kind)
         self.kind.setToolTip("What counts as finishing the race")
-        self.threshold = QtWidgets.QDoubleSpinBox()
-        self.threshold.setDecimals(8)
-        self.threshold.setRange(1e-8, 1e6)
-        self.threshold.setStepType(QtWidgets.QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
-        self.threshold.setKeyboardTracking(False)
-        self.threshold.setToolTip("The finish threshold (> 0)")
+        # Any threshold Finish takes (a finite number > 0), in scientific notation.
+        self.threshold = SciSpinBox(1e-300, 1e300, digits=6)
+        self.threshold.setToolTip("The finish threshold (> 0), e.g. 0.001 or 1e-10")
         layout = QtWidgets.QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.kind, 1)
@@ -309,6 +307,8 @@ class RaceMode(QtCore.QObject):
     """Race mode of ``window`` (a ``MainWindow``): toggled by ``action`` (Ctrl+R)."""
 
     race_shown = QtCore.Signal(object)  # emitted when a RaceResult reached the leaderboard
+    #: True when the small multiples replaced the surface pane, False when it is back.
+    multiples_toggled = QtCore.Signal(bool)
 
     def __init__(self, window) -> None:
         super().__init__(window)
@@ -392,13 +392,21 @@ class RaceMode(QtCore.QObject):
         else:
             self.race = None
 
+    @property
+    def multiples_shown(self) -> bool:
+        """Whether the small multiples are laid out in place of the surface pane."""
+        return self.window.surface_pane.isHidden()
+
     def _apply_layout(self) -> None:
         multiples = self.enabled and self.layout == "small multiples"
+        toggled = multiples != self.multiples_shown
         self.window.surface_pane.setVisible(not multiples)
         self.multiples.setVisible(multiples)
         self._fit_sizes()
         if multiples:
             self._show_paths()
+        if toggled:
+            self.multiples_toggled.emit(multiples)
 
     def _fit_sizes(self) -> None:
         """Share the splitter's width: the leaderboard (or the metric panes) 2/5, the

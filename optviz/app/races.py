@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtGui
 
-from optviz.scene import Entry, next_color
+from optviz.scene import Entry, next_color, unique_label
 
 from .race_view import RaceMode
 from .widgets import menu_before_help
@@ -87,7 +87,8 @@ class Races(QtCore.QObject):
             old = entries[index]
             entries[index] = Entry(optimizer, old.color, True)
         else:
-            label = f"{optimizer.label} (sweep)"
+            # As Duplicate names its copies: a second cell added is "... (sweep) 2".
+            label = unique_label(f"{optimizer.label} (sweep)", entries)
             entries.append(Entry(optimizer.replace(label=label), next_color(entries)))
         self.window.set_scene(scene.with_entries(entries))
 

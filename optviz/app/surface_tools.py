@@ -76,6 +76,8 @@ class SurfaceTools(QtCore.QObject):
         self.dataset_pane.data_edited.connect(self._on_data_edited)
         self.dataset_pane.batch_changed.connect(self._on_batch_changed)
         window.result_shown.connect(self._on_result)
+        # Race mode (built before these tools) may hide the surface pane and its overlay.
+        window.races.mode.multiples_toggled.connect(self._on_multiples_toggled)
 
     # --- construction ----------------------------------------------------------------
     def _add_picker_entries(self, combo: QtWidgets.QComboBox) -> None:
@@ -172,8 +174,9 @@ class SurfaceTools(QtCore.QObject):
             self._start_formula(scene)
         elif key == SCULPTED:
             self._restore_picker()
-            if scene.surface.kind == "dataset":
-                self.window.state_label.setText("a dataset surface cannot be sculpted")
+            refusal = self._sculpt_refusal(scene.surface)
+            if refusal is not None:
+                self.window.state_label.setText(refusal)
             else:
                 self.sculpt_action.setChecked(True)
         elif key == HEIGHTMAP:
@@ -200,10 +203,8 @@ class SurfaceTools(QtCore.QObject):
         if kind == "dataset":
             self.dataset_pane.set_data(surface.model, surface.data_x, surface.data_y)
             self.dataset_pane.set_batch(scene.noise.batch_size)
-            if self.sculpt.active:
-                self.sculpt_action.setChecked(False)
+        self._sync_sculpt_action(surface)
         self.sculpt.surface_shown(surface)
-        self.sculpt_action.setEnabled(kind != "dataset")
         self._sync_actions()
         shown = (
             (self.formula_box, kind == "expression"),
@@ -282,8 +283,27 @@ class SurfaceTools(QtCore.QObject):
         self.show_surface(surface)
 
     # --- sculpt ----------------------------------------------------------------------------
+    def _sculpt_refusal(self, surface: Surface) -> str | None:
+        """Why sculpt mode cannot be on for ``surface`` now, or None if it can."""
+        if surface.kind == "dataset":
+            return "a dataset surface cannot be sculpted"
+        if self.pane.isHidden():  # and with it the sculpt overlay
+            return "race mode shows the small multiples: sculpt in its overlay layout"
+        return None
+
+    def _sync_sculpt_action(self, surface: Surface) -> None:
+        """Offer sculpt mode only where it can be on, and leave it where it cannot."""
+        refusal = self._sculpt_refusal(surface)
+        if refusal is not None and self.sculpt.active:
+            self.sculpt_action.setChecked(False)
+            self.window.state_label.setText(f"left sculpt mode: {refusal}")
+        self.sculpt_action.setEnabled(refusal is None)
+
+    def _on_multiples_toggled(self, _shown: bool) -> None:
+        self._sync_sculpt_action(self.window.scene.surface)
+
     def set_sculpting(self, on: bool) -> None:
-        if on and self.window.scene.surface.kind == "dataset":
+        if on and self._sculpt_refusal(self.window.scene.surface) is not None:
             with QtCore.QSignalBlocker(self.sculpt_action):
                 self.sculpt_action.setChecked(False)
             return

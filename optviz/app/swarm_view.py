@@ -169,6 +169,7 @@ class SwarmWindow(QtWidgets.QWidget):
         self.points: list[pg.ScatterPlotItem] = []
         self.resize(1100, 800)
         self.run_button.clicked.connect(self.run)
+        self.job.job_failed.connect(self._on_job_failed)
         self.load_settings()
         self.color_by.currentIndexChanged.connect(self._on_color_by)
 
@@ -231,6 +232,17 @@ class SwarmWindow(QtWidgets.QWidget):
         self._draw()
         self._fill_table()
         self.swarm_shown.emit(result)
+
+    def _on_job_failed(self, message: str) -> None:
+        # The maps, legend and table show the last swarm's surface, which need not be the
+        # scene's any more (a failure is often the new surface's): none of it stays up.
+        # The job bar shows the message.
+        self.result = None
+        self._colors = []
+        self._build_panes(0)
+        self.legend.setText("")
+        self.table.setRowCount(0)
+        self._fit_table()
 
     def _build_panes(self, n: int) -> None:
         scene = self.main.scene
@@ -330,8 +342,11 @@ class SwarmWindow(QtWidgets.QWidget):
                         QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter
                     )
                 self.table.setItem(r, c, item)
-        # As tall as its rows (up to 8), so the maps get the rest of the window.
-        shown = min(len(rows), 8)
+        self._fit_table()
+
+    def _fit_table(self) -> None:
+        """As tall as its rows (up to 8), so the maps get the rest of the window."""
+        shown = min(self.table.rowCount(), 8)
         height = self.table.horizontalHeader().height() + 2 * self.table.frameWidth()
         self.table.setFixedHeight(height + sum(self.table.rowHeight(r) for r in range(shown)))
 

@@ -455,13 +455,16 @@ class SweepWindow(QtWidgets.QWidget):
         if replace:  # the next click replaces the same entry again
             self._entry, self._swept = row, self.main.scene.entries[row].optimizer
             self.hint.setText(f"loaded {optimizer!r}")
-        elif self.on_click.currentIndex() == 0:
+            return
+        # The new entry is the scene's last, under the unique label the window gave it.
+        added = self.main.scene.entries[-1].optimizer
+        if self.on_click.currentIndex() == 0:
             self.hint.setText(
                 f"{optimizer.label} was removed or edited since the sweep: "
-                f"added as a new entry, {optimizer!r}"
+                f"added as a new entry, {added!r}"
             )
         else:
-            self.hint.setText(f"added {optimizer!r}")
+            self.hint.setText(f"added {added!r}")
 
     def _on_click(self, event) -> None:
         if event.button() != QtCore.Qt.MouseButton.LeftButton or self.result is None:

@@ -8,18 +8,32 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 
 class SciSpinBox(QtWidgets.QDoubleSpinBox):
-    """A spin box that shows values like 1e-08 and steps multiplicatively (x10^0.1)."""
+    """A spin box that shows values like 1e-08 (``digits`` significant digits) and steps
+    multiplicatively (x10^0.1).
 
-    def __init__(self, low: float = 0.0, high: float = 1e6, parent=None) -> None:
+    The value is kept as set, not rounded to what is shown: leaving the box without
+    editing its text does not change it.
+    """
+
+    #: Qt's most decimals (DBL_MAX_10_EXP + DBL_DIG): ``setValue`` rounds to decimals,
+    #: and fewer would round small values (1.5e-20 to 2e-20 with 20).
+    DECIMALS = 323
+
+    def __init__(self, low: float = 0.0, high: float = 1e6, parent=None, digits: int = 4) -> None:
         super().__init__(parent)
-        self.setDecimals(20)  # text is formatted by textFromValue, not by decimals
+        self.digits = digits
+        self.setDecimals(self.DECIMALS)  # the text comes from textFromValue
         self.setRange(low, high)
         self.setKeyboardTracking(False)
 
     def textFromValue(self, value: float) -> str:  # noqa: N802 (Qt override)
-        return f"{value:.4g}"
+        return f"{value:.{self.digits}g}"
 
     def valueFromText(self, text: str) -> float:  # noqa: N802
+        # Qt reads the text back when the box loses focus: the text of the current value
+        # means that value, not its rounding.
+        if text.strip() == self.textFromValue(self.value()):
+            return self.value()
         try:
             return float(text)
         except ValueError:

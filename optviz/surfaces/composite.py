@@ -51,6 +51,8 @@ MAX_BUMPS = 20_000
 MIN_GRID, MAX_GRID = 4, 2048
 #: Datasets hold 1 to 10^5 examples.
 MAX_EXAMPLES = 100_000
+#: ... each with |x|, |y| <= 10^6 (see ``check_data``).
+MAX_DATA_ABS = 1e6
 #: A run's minibatch index table (steps x batch size, int32) may hold this many entries.
 MAX_BATCH_ENTRIES = 2**25
 _BASIC_VIEW = ((-3.0, 3.0), (-3.0, 3.0))
@@ -341,7 +343,12 @@ def _starts(starts: Any, view) -> tuple[tuple[float, float], ...]:
 # --- datasets ------------------------------------------------------------------------
 def check_data(x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     """(x, y) as read-only float64[N] arrays; ``ValueError`` unless 1 <= N <= 10^5, 1-D,
-    equal lengths, finite."""
+    equal lengths, finite, and every |x_i|, |y_i| <= ``MAX_DATA_ABS`` (10^6).
+
+    The bound keeps w*x_i + b - y_i and its square far from overflow for any sensible
+    (w, b) (one example at 1e300 makes a least-squares loss inf almost everywhere), and
+    leaves six orders of magnitude above the unit-scale data the datasets are made for.
+    """
     try:
         xs = np.array(x, dtype=np.float64)
         ys = np.array(y, dtype=np.float64)
@@ -353,6 +360,13 @@ def check_data(x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"a dataset needs 1 to {MAX_EXAMPLES} examples, got {len(xs)}")
     if not (np.isfinite(xs).all() and np.isfinite(ys).all()):
         raise ValueError("dataset x and y must be finite numbers")
+    for name, values in (("x", xs), ("y", ys)):
+        i = int(np.argmax(np.abs(values)))
+        if abs(values[i]) > MAX_DATA_ABS:
+            raise ValueError(
+                f"dataset {name} values must lie within ±{MAX_DATA_ABS:,.0f}; example {i + 1} "
+                f"has {name} = {values[i]:g}: move it closer or rescale the data"
+            )
     return _frozen(xs), _frozen(ys)
 
 

@@ -148,7 +148,8 @@ class Surface:
         ``"sigmoid"``: mean_i 0.5*(sigmoid(w*x_i + b) - y_i)^2 (the notes' sigmoid
         neuron, which sums instead: the notes' eta is half our lr with two points);
         ``"least_squares"``: mean_i 0.5*(w*x_i + b - y_i)^2 (convex). 1 to 10^5
-        examples. With ``Noise(batch_size=B)`` a run's gradients are true minibatches.
+        examples with |x_i|, |y_i| <= 10^6. With ``Noise(batch_size=B)`` a run's
+        gradients are true minibatches.
         """
         from .composite import dataset
 

@@ -40,6 +40,21 @@ def _expected_rows(window, finish, step):
 
 
 @pytest.mark.parametrize("layout", ["overlay", "small multiples"])
+def _swarm_on_himmelblau(qtbot, window):
+    """The swarm window, opened on Himmelblau (four known minima) with one start."""
+    from optviz.surfaces.surface import Surface
+
+    surface = Surface.preset("himmelblau")
+    wait_result(
+        qtbot,
+        window,
+        lambda: window.set_scene(replace(window.scene, surface=surface, starts=surface.starts[:1])),
+    )
+    view = window.races.open_swarm()
+    qtbot.addWidget(view)
+    return view
+
+
 def test_race_leaderboard_matches_the_model_in_both_layouts(qtbot, window, layout):
     mode = window.races.mode
     shown = _race_on(qtbot, window, layout)
@@ -264,16 +279,8 @@ def test_tune_with_a_second_hyperparameter(qtbot, window):
 
 def test_swarm_map_colours_every_start_by_its_basin(qtbot, window, tmp_path):
     from optviz.app.swarm_view import basin_image
-    from optviz.surfaces.surface import Surface
 
-    surface = Surface.preset("himmelblau")
-    wait_result(
-        qtbot,
-        window,
-        lambda: window.set_scene(replace(window.scene, surface=surface, starts=surface.starts[:1])),
-    )
-    view = window.races.open_swarm()
-    qtbot.addWidget(view)
+    view = _swarm_on_himmelblau(qtbot, window)
     view.resolution.setValue(12)
     view.steps.setValue(300)
     with qtbot.waitSignal(view.swarm_shown, timeout=60_000) as blocker:
@@ -301,16 +308,8 @@ def test_swarm_map_colours_every_start_by_its_basin(qtbot, window, tmp_path):
 
 def test_swarm_map_draws_random_starts_as_coloured_points(qtbot, window):
     from optviz.app.swarm_view import basin_image
-    from optviz.surfaces.surface import Surface
 
-    surface = Surface.preset("himmelblau")
-    wait_result(
-        qtbot,
-        window,
-        lambda: window.set_scene(replace(window.scene, surface=surface, starts=surface.starts[:1])),
-    )
-    view = window.races.open_swarm()
-    qtbot.addWidget(view)
+    view = _swarm_on_himmelblau(qtbot, window)
     view.start_kind.setCurrentText("random")
     view.resolution.setValue(10)
     view.steps.setValue(200)
@@ -542,3 +541,85 @@ def test_tune_and_sweep_find_their_optimizer_after_an_entry_was_removed(qtbot, w
     wait_result(qtbot, window, lambda: sweep_view.pick(1, 1))
     assert [e.optimizer.name for e in window.scene.entries] == ["rmsprop", "adam", "momentum"]
     assert "added as a new entry" in sweep_view.hint.text()
+
+
+def test_a_failed_swarm_clears_the_map_of_the_previous_surface(qtbot, window):
+    from optviz.surfaces.surface import Surface
+
+    view = _swarm_on_himmelblau(qtbot, window)
+    view.resolution.setValue(6)
+    view.steps.setValue(50)
+    with qtbot.waitSignal(view.swarm_shown, timeout=60_000):
+        view.run_button.click()
+    assert len(view.plots) == 4 and view.table.rowCount() == 4 and view.legend.text()
+    # A formula has no known minima: the swarm fails, and the map of Himmelblau's
+    # basins (legend and table too) must not stay up as if it described the formula.
+    formula = Surface.from_expression("x^2 + y^2")
+    wait_result(
+        qtbot,
+        window,
+        lambda: window.set_scene(replace(window.scene, surface=formula, starts=formula.starts)),
+    )
+    with qtbot.waitSignal(view.job.job_ended, timeout=60_000) as blocker:
+        view.run_button.click()
+    assert blocker.args[0].startswith("failed") and "no known minima" in blocker.args[0]
+    assert "no known minima" in view.job.state.text()
+    assert view.result is None
+    assert view.plots == [] and view.graphics.ci.items == {}
+    assert view.table.rowCount() == 0 and view.legend.text() == ""
+    # Changing the colouring draws nothing stale either.
+    view.color_by.setCurrentText("steps to converge")
+    assert view.plots == [] and view.legend.text() == ""
+
+
+def test_sweep_cells_added_twice_get_unique_labels(qtbot, window):
+    view = window.races.open_sweep()
+    qtbot.addWidget(view)
+    view.select_entry(1)  # Momentum
+    view.n_lr.setValue(3)
+    view.n_second.setValue(3)
+    view.steps.setValue(30)
+    with qtbot.waitSignal(view.sweep_shown, timeout=60_000):
+        view.run_button.click()
+    view.on_click.setCurrentText("add an entry")
+    for cell in ((0, 0), (1, 1), (2, 2)):
+        wait_result(qtbot, window, lambda cell=cell: view.pick(*cell))
+    labels = [e.optimizer.label for e in window.scene.entries]
+    assert labels[4:] == ["Momentum (sweep)", "Momentum (sweep) 2", "Momentum (sweep) 3"]
+    assert len(set(labels)) == len(labels)
+    assert "label='Momentum (sweep) 3'" in view.hint.text()
+    # The panel, which names its duplicates the same way, shows the same labels.
+    window.optimizers.list.setCurrentRow(4)
+    wait_result(qtbot, window, window.optimizers.duplicate_selected)
+    assert window.scene.entries[5].optimizer.label == "Momentum (sweep) 4"
+
+
+def test_finish_threshold_shows_and_keeps_the_scenes_value(qtbot, window):
+    mode = window.races.mode
+    _race_on(qtbot, window)
+    editor = mode.panel.finish
+    default = Finish.default_for(window.scene.surface)
+    assert default.kind == "distance" and editor.finish() == default  # 0.005656854…
+    assert editor.threshold.text() == f"{default.threshold:.6g}"
+    # Leaving the box without an edit keeps the exact value (no rounded re-read) ...
+    with qtbot.assertNotEmitted(editor.finish_changed, wait=50):
+        editor.threshold.interpretText()
+    assert editor.finish() == default
+    # ... and an edit of the kind keeps the threshold as the scene has it.
+    with qtbot.waitSignal(mode.race_shown, timeout=60_000):
+        editor.kind.setCurrentIndex(editor.kind.findData("loss"))
+    assert window.scene.studies.race.finish == Finish("loss", default.threshold)
+    # Tiny thresholds are shown and typed in scientific notation.
+    with qtbot.waitSignal(mode.race_shown, timeout=60_000) as blocker:
+        editor.threshold.lineEdit().setText("1e-10")
+        editor.threshold.interpretText()
+    assert blocker.args[0].finish == Finish("loss", 1e-10)
+    assert window.scene.studies.race.finish == Finish("loss", 1e-10)
+    assert editor.threshold.text() == "1e-10"
+    # A scene's threshold is shown without a signal that would round what it stores.
+    exact = Finish("grad_norm", 1.234567891e-11)
+    with qtbot.assertNotEmitted(editor.finish_changed, wait=50):
+        editor.set_finish(exact)
+    assert editor.finish() == exact and editor.threshold.text() == "1.23457e-11"
+    editor.threshold.interpretText()
+    assert editor.finish() == exact

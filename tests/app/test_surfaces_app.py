@@ -6,6 +6,7 @@ from PIL import Image
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from optviz.app import formula_editor
+from optviz.app.surface_tools import picker_key
 
 from .conftest import wait_result
 
@@ -349,3 +350,65 @@ def test_removing_an_example_below_the_batch_size_keeps_both_batch_boxes_right(w
     assert len(window.scene.surface.data_x) == n - 1
     assert window.scene.noise.batch_size is None
     assert pane.batch_spin.value() == 0 and window.batch_spin.value() == 0
+
+
+def test_sculpt_mode_is_off_while_race_mode_shows_small_multiples(window, qtbot):
+    tools = window.surface_tools
+    mode = window.races.mode
+    tools.sculpt_action.trigger()
+    assert tools.sculpt.active
+    # The small multiples hide the surface pane, and its sculpt overlay with it.
+    mode.set_layout("small multiples")
+    with qtbot.waitSignal(mode.race_shown, timeout=60_000):
+        mode.set_enabled(True)
+    assert window.surface_pane.isHidden()
+    assert not tools.sculpt.active and not window.surface_pane.sculpting
+    assert not tools.sculpt_action.isEnabled() and not tools.sculpt_action.isChecked()
+    assert not window.state_label.text().startswith("sculpt mode")
+    tools.sculpt_action.trigger()  # S, or the toolbar: nothing happens
+    _pick(window, "sculpted")  # the picker's entry says why instead
+    assert not tools.sculpt.active and "small multiples" in window.state_label.text()
+    assert window.surface_combo.currentData() == picker_key(window.scene.surface)
+    # The overlay layout shows the surface pane again: sculpting is possible again.
+    mode.set_layout("overlay")
+    assert not window.surface_pane.isHidden() and tools.sculpt_action.isEnabled()
+    mode.set_layout("small multiples")
+    assert not tools.sculpt_action.isEnabled()
+    mode.set_enabled(False)
+    assert tools.sculpt_action.isEnabled()
+    tools.sculpt_action.trigger()
+    assert tools.sculpt.active and window.surface_pane.sculpting
+    tools.sculpt_action.trigger()
+    # A dataset cannot be sculpted, whichever pane shows it.
+    wait_result(qtbot, window, lambda: _pick(window, "neuron_two_points"))
+    assert not tools.sculpt_action.isEnabled()
+    mode.set_layout("small multiples")
+    with qtbot.waitSignal(mode.race_shown, timeout=60_000):
+        mode.set_enabled(True)
+    mode.set_enabled(False)
+    assert not tools.sculpt_action.isEnabled()
+
+
+def test_dataset_examples_beyond_the_bound_are_refused(window, qtbot, monkeypatch):
+    from optviz.surfaces.composite import MAX_DATA_ABS
+
+    bound = f"{MAX_DATA_ABS:,.0f}"  # 1,000,000
+    errors = []
+    monkeypatch.setattr(window, "show_error", lambda title, message: errors.append(message))
+    tools = window.surface_tools
+    pane = tools.dataset_pane
+    wait_result(qtbot, window, lambda: _pick(window, "neuron_two_points"))
+    surface = window.scene.surface
+    result = window.result
+    pane.move_point(1, 1e300, -1e300)
+    assert len(errors) == 1 and f"dataset x values must lie within ±{bound}" in errors[0]
+    # The previous examples stay, in the scene and in the pane; nothing is recomputed.
+    assert window.scene.surface is surface and window.result is result
+    np.testing.assert_array_equal(pane.x, surface.data_x)
+    np.testing.assert_array_equal(pane.y, surface.data_y)
+    pane.add_point(0.5, -2e6)
+    assert len(errors) == 2 and f"dataset y values must lie within ±{bound}" in errors[1]
+    assert len(pane.x) == 2 and window.scene.surface is surface
+    # At the bound itself an example is fine.
+    wait_result(qtbot, window, lambda: pane.move_point(1, MAX_DATA_ABS, 0.5))
+    assert window.scene.surface.data_x.tolist() == [0.5, MAX_DATA_ABS]

@@ -573,3 +573,20 @@ def test_tampered_heightmap_grid_is_refused():
     d["grid"]["data"] = other["data"]
     with pytest.raises(ValueError, match="checksum"):
         Surface.from_dict(d)
+
+
+@pytest.mark.parametrize(
+    "x, y, which",
+    [([0.5, 1e300], [0.0, 1.0], "x"), ([0.5, 1.0], [0.0, -1e300], "y"), ([2e6], [0.0], "x")],
+)
+def test_datasets_beyond_the_bound_are_refused(x, y, which):
+    from optviz.surfaces.composite import MAX_DATA_ABS
+
+    for model in ("sigmoid", "least_squares"):
+        with pytest.raises(ValueError, match=f"dataset {which} .*±{MAX_DATA_ABS:,.0f}"):
+            Surface.dataset(model, x, y)
+    s = dataset_surface("neuron_two_points")
+    with pytest.raises(ValueError, match="move it closer or rescale"):
+        s.with_data(x, y)
+    edge = Surface.dataset("least_squares", [-MAX_DATA_ABS, MAX_DATA_ABS], [MAX_DATA_ABS, 0.0])
+    assert edge.data_x.tolist() == [-MAX_DATA_ABS, MAX_DATA_ABS]
