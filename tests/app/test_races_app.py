@@ -39,7 +39,6 @@ def _expected_rows(window, finish, step):
     return model.leaderboard(step)
 
 
-@pytest.mark.parametrize("layout", ["overlay", "small multiples"])
 def _swarm_on_himmelblau(qtbot, window):
     """The swarm window, opened on Himmelblau (four known minima) with one start."""
     from optviz.surfaces.surface import Surface
@@ -55,6 +54,7 @@ def _swarm_on_himmelblau(qtbot, window):
     return view
 
 
+@pytest.mark.parametrize("layout", ["overlay", "small multiples"])
 def test_race_leaderboard_matches_the_model_in_both_layouts(qtbot, window, layout):
     mode = window.races.mode
     shown = _race_on(qtbot, window, layout)
