@@ -19,7 +19,7 @@ import numpy as np
 
 from .engine.mixed import execute_mixed
 from .engine.noise import Noise
-from .engine.run import Cancelled, RunSpec
+from .engine.run import Cancelled, Result, RunSpec
 from .optimizers.spec import Optimizer
 from .surfaces.surface import Surface, as_surface
 
@@ -186,7 +186,8 @@ class RaceResult:
         big = np.iinfo(np.int64).max
         first = np.where(dv >= 0, dv, big).min(1)
         self.diverged_step = np.where(first == big, -1, first).astype(np.int64)
-        self.loss = result.loss.mean(axis=1)
+        with np.errstate(over="ignore"):  # huge losses of a run diverging: inf, no warning
+            self.loss = result.loss.mean(axis=1)
         self.best_loss = np.minimum.accumulate(self.loss, axis=1)
         s = result.spec.surface
         self._ref = float(s.f_min) if s.f_min is not None else 0.0
@@ -313,7 +314,11 @@ def _stuck_settings(stuck_window: Any, stuck_rtol: Any) -> tuple[int, float]:
         or stuck_window < 1
     ):
         raise ValueError(f"stuck_window={stuck_window!r} must be an integer >= 1")
-    if not (isinstance(stuck_rtol, (int, float)) and 0 <= stuck_rtol < 1):
+    if not (
+        isinstance(stuck_rtol, (int, float, np.integer, np.floating))
+        and not isinstance(stuck_rtol, bool)
+        and 0 <= stuck_rtol < 1
+    ):
         raise ValueError(f"stuck_rtol={stuck_rtol!r} must be a number in [0, 1)")
     return int(stuck_window), float(stuck_rtol)
 
@@ -337,6 +342,8 @@ def race_of(
     ``finish`` defaults to ``Finish.default_for(surface)``; ``progress(done, total)``,
     ``cancel`` and the stuck settings as in ``race``.
     """
+    if not isinstance(result, Result):
+        raise ValueError(f"race_of needs an optviz.Result (of optviz.simulate), not {result!r}")
     spec = result.spec
     if spec.record != "full" or spec.record_every != 1:
         return race(

@@ -185,9 +185,11 @@ class Scene:
     def from_json(cls, text: str) -> Scene:
         try:
             data = json.loads(text)
+            return cls.from_dict(data)
         except json.JSONDecodeError as err:
             raise SceneError(f"not valid JSON: {err.msg} at line {err.lineno}") from None
-        return cls.from_dict(data)
+        except RecursionError:  # e.g. a sculpted surface on a sculpted surface on ...
+            raise SceneError("the scene is nested too deeply to be an optviz scene") from None
 
     def save(self, path: str | os.PathLike) -> None:
         """Write atomically: a temporary file in the same folder, then a rename."""

@@ -125,6 +125,8 @@ def swarm_starts(
     ``view`` (side = round(sqrt(n))) or ``n`` uniform random points (``seed``)."""
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 1 <= n <= MAX_STARTS:
         raise ValueError(f"n={n!r} must be an integer in [1, {MAX_STARTS}]")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**63:
+        raise ValueError(f"seed={seed!r} must be an integer in [0, 2**63)")
     (x0, x1), (y0, y1) = view
     if kind == "grid":
         side = max(1, round(math.sqrt(n)))
@@ -182,7 +184,7 @@ def swarm(
         tol = default_tol(s)
     if (
         isinstance(tol, bool)
-        or not isinstance(tol, (int, float))
+        or not isinstance(tol, (int, float, np.integer, np.floating))
         or not (math.isfinite(tol) and tol > 0)
     ):
         raise ValueError(f"tol={tol!r} must be a finite number > 0")

@@ -24,7 +24,7 @@ import numpy as np
 
 from .engine.mixed import MixedInputs, run_mixed_inputs
 from .engine.noise import Noise
-from .engine.run import Cancelled, RunSpec
+from .engine.run import Cancelled, RunSpec, check_work
 from .optimizers.registry import get
 from .optimizers.spec import Optimizer
 from .race import Finish, resolve_finish
@@ -61,6 +61,12 @@ class LabeledArray:
         return self.values if dtype is None else self.values.astype(dtype)
 
     def _index(self, dim: str, value: Any) -> int:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float, np.integer, np.floating))
+            or not math.isfinite(value)
+        ):
+            raise ValueError(f"sel: {dim}={value!r} must be a finite number")
         c = self.coords[dim]
         return int(np.argmin(np.abs(c - float(value))))
 
@@ -69,8 +75,13 @@ class LabeledArray:
         return self.isel(**{d: self._index(d, v) for d, v in self._check(at).items()})
 
     def isel(self, **at: int) -> LabeledArray | Any:
-        """Select by position along the named dims, e.g. ``.isel(lr=3)``."""
+        """Select by position along the named dims, e.g. ``.isel(lr=3)`` (negative
+        positions count from the end)."""
         at = self._check(at)
+        for d, i in at.items():
+            n = len(self.coords[d])
+            if isinstance(i, bool) or not isinstance(i, (int, np.integer)) or not -n <= i < n:
+                raise ValueError(f"isel: {d}={i!r} must be an integer in [{-n}, {n})")
         index = tuple(int(at[d]) if d in at else slice(None) for d in self.dims)
         rest = tuple(d for d in self.dims if d not in at)
         if not rest:
@@ -227,10 +238,11 @@ class SweepResult:
 
     def to_xarray(self):
         """The metrics as an ``xarray.Dataset`` (needs xarray)."""
-        import xarray as xr  # noqa: F401  (LabeledArray.to_xarray gives the clear error)
-
         arrays = (self.final_loss, self.steps_to_finish, self.diverged_step)
-        return xr.Dataset({a.name: a.to_xarray() for a in arrays})
+        data = {a.name: a.to_xarray() for a in arrays}  # without xarray: a clear ValueError
+        import xarray as xr
+
+        return xr.Dataset(data)
 
     def __repr__(self) -> str:
         axes = " x ".join(f"{d}[{len(self.coords[d])}]" for d in self.dims)
@@ -367,15 +379,27 @@ def sweep(
         raise ValueError(f"block_runs={block_runs!r} must be an integer >= 1")
     # Validate the rest (starts, steps, noise) once, on the base configuration.
     probe = RunSpec.build(s, [opt], starts, steps, noise, record="final")
-    inputs = _grid_inputs(opt, dims, coords, probe.steps)  # validates every axis value
     starts_arr = np.array(probe.starts, dtype=np.float64)
-    n_runs = len(inputs.codes) * len(starts_arr)
+    # Sizes before building anything: the grid's inputs are laid out in this process.
+    n_cells = math.prod(len(coords[d]) for d in dims)
+    n_runs = n_cells * len(starts_arr)
+    if n_cells > MAX_LOCAL_RUNS:
+        raise ValueError(
+            f"a grid of {n_cells} cells is more than one process lays out "
+            f"({MAX_LOCAL_RUNS}, with or without a client); use fewer values per axis"
+        )
+    if client is None and n_runs > MAX_LOCAL_RUNS:
+        raise ValueError(
+            f"{n_runs} runs is more than one process takes ({MAX_LOCAL_RUNS}); "
+            "pass client=dask.distributed.Client(...) or a smaller grid"
+        )
+    check_work(
+        n_runs if client is None else n_cells,
+        1 + sum(len(coords[d]) for d in dims),
+        probe.steps,
+    )
+    inputs = _grid_inputs(opt, dims, coords, probe.steps)  # validates every axis value
     if client is None:
-        if n_runs > MAX_LOCAL_RUNS:
-            raise ValueError(
-                f"{n_runs} runs is more than one process takes ({MAX_LOCAL_RUNS}); "
-                "pass client=dask.distributed.Client(...) or a smaller grid"
-            )
         r = run_mixed_inputs(
             s,
             inputs,

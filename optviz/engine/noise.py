@@ -85,7 +85,7 @@ class Noise:
     def __post_init__(self) -> None:
         if (
             isinstance(self.std, bool)
-            or not isinstance(self.std, (int, float))
+            or not isinstance(self.std, (int, float, np.integer, np.floating))
             or not (math.isfinite(self.std) and self.std >= 0)
         ):
             raise ValueError(f"Noise: std={self.std!r} must be a finite number >= 0")
@@ -103,6 +103,11 @@ class Noise:
             raise ValueError(
                 f"Noise: batch_size={self.batch_size!r} must be an integer >= 1 or None"
             )
+        # Plain Python numbers, so that scenes holding this noise serialise to JSON.
+        object.__setattr__(self, "std", float(self.std))
+        object.__setattr__(self, "seed", int(self.seed))
+        if self.batch_size is not None:
+            object.__setattr__(self, "batch_size", int(self.batch_size))
 
     @property
     def effective_std(self) -> float:

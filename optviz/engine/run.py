@@ -27,6 +27,13 @@ RECORD_MODES = ("full", "final")
 BACKENDS = ("cpu", "auto", "cuda")
 #: Full records larger than this are refused with advice (record_every / "final").
 MAX_RECORD_BYTES = 8 * 2**30
+#: Working memory beyond the record (see ``check_work``) larger than this is refused.
+MAX_WORK_BYTES = 8 * 2**30
+#: Bytes of working memory per run (position, optimizer state, gradient, bookkeeping)
+#: and per step of one configuration's schedule tables (learning rate and momentum,
+#: float64, with the copy ``np.stack`` makes).
+RUN_BYTES = 256
+TABLE_STEP_BYTES = 32
 #: Trajectories per block: enough to fill SIMD lanes and pipelines, small enough that a
 #: block's state stays in the L1/L2 cache.
 BLOCK_SIZE = 256
@@ -123,6 +130,7 @@ class RunSpec:
                     f"recording every step of {spec.n_runs} runs x {spec.steps} steps needs "
                     f"{need / 2**30:.1f} GiB; use record_every=k or record='final'"
                 )
+        check_work(spec.n_runs, len(optimizers), spec.steps)
         return spec
 
     @property
@@ -133,6 +141,18 @@ class RunSpec:
     def n_recorded(self) -> int:
         """Recorded positions per run: steps 0, k, 2k, ... (k = record_every)."""
         return self.steps // self.record_every + 1
+
+
+def check_work(n_runs: int, n_tables: int, steps: int) -> None:
+    """``ValueError`` when ``n_runs`` runs with ``n_tables`` schedule tables of ``steps``
+    steps need more than ``MAX_WORK_BYTES`` of working memory (whatever is recorded)."""
+    need = n_runs * RUN_BYTES + n_tables * steps * TABLE_STEP_BYTES
+    if need > MAX_WORK_BYTES:
+        raise ValueError(
+            f"{n_runs} runs x {steps} steps need {need / 2**30:.1f} GiB of working memory "
+            f"(at most {MAX_WORK_BYTES / 2**30:.0f} GiB); use fewer starts, optimizers, "
+            "configurations or steps"
+        )
 
 
 def _validate_starts(starts: Any) -> tuple[tuple[float, float], ...]:

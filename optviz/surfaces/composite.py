@@ -19,6 +19,7 @@ import os
 import sys
 import tempfile
 import threading
+import warnings
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +48,8 @@ BASE_CODES = {
 DATASET_MODELS = ("sigmoid", "least_squares")
 #: Most bumps a sculpted surface may have (a stroke adds one per mouse event).
 MAX_BUMPS = 20_000
+#: Bump widths: the kernel uses 1/width^2, which must stay a finite number > 0.
+MIN_WIDTH, MAX_WIDTH = 1e-150, 1e150
 #: Height maps are 4x4 to 2048x2048 samples.
 MIN_GRID, MAX_GRID = 4, 2048
 #: Datasets hold 1 to 10^5 examples.
@@ -167,10 +170,13 @@ def check_bumps(bumps: Any) -> tuple[tuple[float, float, float, float], ...]:
     if len(items) > MAX_BUMPS:
         raise ValueError(f"{len(items)} bumps is too many; at most {MAX_BUMPS}")
     try:  # the fast path: one array conversion checks every bump at once
-        table = np.array(items, dtype=np.float64).reshape(len(items), 4)
-        ok = np.isfinite(table).all(axis=1) & (table[:, 3] > 0)
-        if ok.all() and all(len(b) == 4 for b in items):
-            return tuple(map(tuple, table.tolist()))
+        table = np.array(items)
+        if table.dtype.kind in "iuf" and table.shape == (len(items), 4):
+            table = table.astype(np.float64)
+            w = table[:, 3]
+            ok = np.isfinite(table).all(axis=1) & (w >= MIN_WIDTH) & (w <= MAX_WIDTH)
+            if ok.all():
+                return tuple(map(tuple, table.tolist()))
     except (TypeError, ValueError):
         pass
     out = []
@@ -182,6 +188,8 @@ def check_bumps(bumps: Any) -> tuple[tuple[float, float, float, float], ...]:
         values = [_finite(v, f"bump {i} {n}") for v, n in zip(b, ("cx", "cy", "height", "width"))]
         if not values[3] > 0:
             raise ValueError(f"bump {i}: width={width!r} must be > 0")
+        if not MIN_WIDTH <= values[3] <= MAX_WIDTH:  # 1/width^2 must be a finite number > 0
+            raise ValueError(f"bump {i}: width={width!r} must be in [{MIN_WIDTH:g}, {MAX_WIDTH:g}]")
         out.append(tuple(values))
     return tuple(out)
 
@@ -252,7 +260,15 @@ def _read_image(path: Path) -> tuple[np.ndarray, float]:
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(path) as img:
+        with warnings.catch_warnings():
+            # Pillow warns of "decompression bombs" from 89 megapixels on; the size check
+            # below refuses anything over 2048x2048 before the pixels are decoded.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img = Image.open(path)
+        with img:
+            problem = _grid_shape_problem(img.size[::-1])
+            if problem is not None:
+                raise _TooLarge(problem)
             img.load()
             mode = img.mode
             if mode in ("I;16", "I;16B", "I;16L", "I;16N"):
@@ -265,6 +281,13 @@ def _read_image(path: Path) -> tuple[np.ndarray, float]:
             return np.asarray(img.convert("L"), dtype=np.uint8), 255.0
     except FileNotFoundError:
         raise ValueError(f"height map: no such file {str(path)!r}") from None
+    except Image.DecompressionBombError:  # over 179 megapixels: far beyond 2048x2048
+        raise ValueError(
+            f"height map: {str(path)!r} is too large; use {MIN_GRID}x{MIN_GRID} to "
+            f"{MAX_GRID}x{MAX_GRID} pixels"
+        ) from None
+    except _TooLarge as e:
+        raise ValueError(str(e)) from None
     except (UnidentifiedImageError, OSError, ValueError) as e:
         raise ValueError(f"height map: cannot read {str(path)!r} as an image ({e})") from None
 
@@ -277,18 +300,42 @@ def heightmap(
         raw, scale = _read_image(Path(source))
     else:
         try:
-            raw = np.array(source, dtype=np.float64)
+            # Shape and kind first: a huge or complex array is refused without a copy.
+            arr = np.asarray(source)
         except (TypeError, ValueError):
-            raise ValueError("a height map is an image path or a 2-D array of numbers") from None
-        scale = 1.0
+            arr = np.array(None)
+        if arr.ndim == 2 and _grid_shape_problem(arr.shape) is not None:
+            raise ValueError(_grid_shape_problem(arr.shape))
+        if arr.dtype.kind not in "biuf":
+            raise ValueError(
+                f"a height map is an image path or a 2-D array of numbers, not {arr.dtype} values"
+            )
+        raw, scale = np.array(arr, dtype=np.float64), 1.0
     return _heightmap(raw, scale, domain, z_range, starts, title)
+
+
+class _TooLarge(Exception):
+    """An image outside MIN_GRID..MAX_GRID pixels, found before its pixels are decoded."""
+
+
+def _grid_shape_problem(shape: tuple[int, ...]) -> str | None:
+    """Why a height map of ``shape`` (rows, columns) is refused, or None."""
+    ny, nx = shape
+    if min(ny, nx) < MIN_GRID or max(ny, nx) > MAX_GRID:
+        return (
+            f"a height map of {nx}x{ny} samples is not allowed; use {MIN_GRID}x{MIN_GRID} "
+            f"to {MAX_GRID}x{MAX_GRID}"
+        )
+    return None
 
 
 def _heightmap(raw: np.ndarray, scale: float, domain, z_range, starts, title) -> Surface:
     """A height map of samples ``raw`` (image orientation) / ``scale``."""
-    from .surface import Surface, _domain
+    from .surface import Surface, _domain, check_starts, check_title
 
     view = _domain(domain)
+    default_starts = check_starts(starts, view)
+    title = check_title(title, "Height map")
     try:
         z0, z1 = (float(v) for v in z_range)
     except (TypeError, ValueError):
@@ -297,15 +344,18 @@ def _heightmap(raw: np.ndarray, scale: float, domain, z_range, starts, title) ->
         raise ValueError(f"z_range={z_range!r} needs finite low < high")
     if raw.ndim != 2:
         raise ValueError(f"a height map must be 2-D (rows, columns), got shape {raw.shape}")
+    if _grid_shape_problem(raw.shape) is not None:
+        raise ValueError(_grid_shape_problem(raw.shape))
     ny, nx = raw.shape
-    if min(ny, nx) < MIN_GRID or max(ny, nx) > MAX_GRID:
-        raise ValueError(
-            f"a height map of {nx}x{ny} samples is not allowed; use {MIN_GRID}x{MIN_GRID} "
-            f"to {MAX_GRID}x{MAX_GRID}"
-        )
     heights = raw.astype(np.float64) / scale
     if not np.isfinite(heights).all():
         raise ValueError("a height map must hold finite numbers only")
+    # Bicubic interpolation overshoots the samples by at most 25%; keep f finite.
+    if not math.isfinite(2.0 * float(np.abs(heights).max()) * (z1 - z0) + abs(z0) + abs(z1)):
+        raise ValueError(
+            f"height map samples up to {float(np.abs(heights).max()):g} over z_range="
+            f"{z_range!r} overflow; rescale the samples or narrow z_range"
+        )
     (x0, x1), (y0, y1) = view
     hm = np.array([x0, y0, (x1 - x0) / (nx - 1), (y1 - y0) / (ny - 1), z0, z1 - z0, 0.0])
     raw = _frozen(raw)
@@ -320,24 +370,17 @@ def _heightmap(raw: np.ndarray, scale: float, domain, z_range, starts, title) ->
     )
     return Surface(
         name="heightmap",
-        title=title or "Height map",
+        title=title,
         formula="",
         params=(),
         view=view,
-        starts=_starts(starts, view),
+        starts=default_starts,
         minima=(),
         f_min=None,
         log_scale=False,
         kind="heightmap",
         _payload=payload,
     )
-
-
-def _starts(starts: Any, view) -> tuple[tuple[float, float], ...]:
-    if starts:
-        return tuple((float(a), float(b)) for a, b in starts)
-    (x0, x1), (y0, y1) = view
-    return ((x0 + 0.75 * (x1 - x0), y0 + 0.75 * (y1 - y0)),)
 
 
 # --- datasets ------------------------------------------------------------------------
@@ -350,10 +393,18 @@ def check_data(x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     leaves six orders of magnitude above the unit-scale data the datasets are made for.
     """
     try:
-        xs = np.array(x, dtype=np.float64)
-        ys = np.array(y, dtype=np.float64)
+        # Length and kind first: a huge or complex input is refused without a copy.
+        xa, ya = np.asarray(x), np.asarray(y)
     except (TypeError, ValueError):
         raise ValueError("dataset x and y must be sequences of numbers") from None
+    if xa.ndim == 1 and ya.ndim == 1 and max(len(xa), len(ya)) > MAX_EXAMPLES:
+        raise ValueError(
+            f"a dataset needs 1 to {MAX_EXAMPLES} examples, got {max(len(xa), len(ya))}"
+        )
+    if xa.dtype.kind not in "biuf" or ya.dtype.kind not in "biuf":
+        raise ValueError("dataset x and y must be sequences of numbers")
+    xs = np.array(xa, dtype=np.float64)
+    ys = np.array(ya, dtype=np.float64)
     if xs.ndim != 1 or ys.ndim != 1 or xs.shape != ys.shape:
         raise ValueError(f"dataset x and y must be 1-D of equal length, got {xs.shape}, {ys.shape}")
     if not 1 <= len(xs) <= MAX_EXAMPLES:
@@ -394,9 +445,9 @@ def dataset(
     starts: Any = None,
 ) -> Surface:
     """See ``Surface.dataset``."""
-    from .surface import Surface, _domain
+    from .surface import Surface, _domain, check_starts, check_title
 
-    if model not in DATASET_MODELS:
+    if not isinstance(model, str) or model not in DATASET_MODELS:
         raise ValueError(
             f"unknown dataset model {model!r}; choose one of: {', '.join(DATASET_MODELS)}"
         )
@@ -419,14 +470,18 @@ def dataset(
         default_view = ((-6.0, 6.0), (-6.0, 6.0))
         default_start = ((-2.0, -2.0),)  # the notes' start
     view = _domain(view) if view is not None else default_view
+    default_starts = check_starts(starts, view, default_start)
+    label = "sigmoid neuron" if model == "sigmoid" else "least squares"
+    title = check_title(title, f"Dataset ({label}, {len(xs)} points)")
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"name={name!r} must be a non-empty string")
     data = _frozen(np.stack([xs, ys]))
     payload = Payload(
         code=BASE_CODES[model], digest=_digest("dataset", model, data), data=data, model=model
     )
-    label = "sigmoid neuron" if model == "sigmoid" else "least squares"
     return Surface(
         name=name,
-        title=title or f"Dataset ({label}, {len(xs)} points)",
+        title=title,
         formula=(
             "mean 0.5 (σ(w x_i + b) - y_i)^2"
             if model == "sigmoid"
@@ -434,7 +489,7 @@ def dataset(
         ),
         params=(),
         view=view,
-        starts=_starts(starts, view) if starts else default_start,
+        starts=default_starts,
         minima=minima,
         f_min=f_min,
         log_scale=False,

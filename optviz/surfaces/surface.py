@@ -43,7 +43,7 @@ class Surface:
     @classmethod
     def preset(cls, name: str, **params: float) -> Surface:
         """The preset ``name`` of OPTIMIZERS.md, with optional parameters (``kappa``)."""
-        if name not in PRESETS:
+        if not isinstance(name, str) or name not in PRESETS:
             raise ValueError(f"unknown surface {name!r}; choose one of: {', '.join(PRESET_NAMES)}")
         info = PRESETS[name]
         known = dict(info.params)
@@ -91,16 +91,18 @@ class Surface:
         from .formula import functions_for
 
         view = _domain(domain)
+        default_starts = check_starts(starts, view)
+        title = check_title(title, "Formula")
+        if not isinstance(log_scale, (bool, np.bool_)):
+            raise ValueError(f"log_scale={log_scale!r} must be True or False")
         functions_for(text)  # parses (errors surface here) and compiles the functions
-        (x0, x1), (y0, y1) = view
-        default_start = ((x0 + 0.75 * (x1 - x0), y0 + 0.75 * (y1 - y0)),)
         return cls(
             name="formula",
-            title=title or "Formula",
+            title=title,
             formula=text.strip(),
             params=(),
             view=view,
-            starts=tuple(tuple(map(float, s)) for s in starts) if starts else default_start,
+            starts=default_starts,
             minima=(),
             f_min=None,
             log_scale=bool(log_scale),
@@ -312,7 +314,7 @@ class Surface:
                 d["formula"],
                 d.get("domain", ((-3, 3), (-3, 3))),
                 d.get("starts"),
-                bool(d.get("log_scale", False)),
+                d.get("log_scale", False),
                 d.get("title"),
             )
         if not isinstance(d, dict) or d.get("kind", "preset") != "preset" or "name" not in d:
@@ -331,6 +333,54 @@ def _domain(domain: Any) -> tuple[tuple[float, float], tuple[float, float]]:
     if not all(map(math.isfinite, (x0, x1, y0, y1))) or not (x0 < x1 and y0 < y1):
         raise ValueError(f"domain {domain!r} needs finite x0 < x1 and y0 < y1")
     return (x0, x1), (y0, y1)
+
+
+#: Most default start points a surface may carry.
+MAX_SURFACE_STARTS = 64
+
+
+def check_starts(starts: Any, view: Any, default: Any = None) -> tuple[tuple[float, float], ...]:
+    """A surface's default starts, validated: one point (x, y) or float[S, 2], finite.
+
+    ``None`` (or no points) gives ``default``, or else one point three quarters of the way
+    across ``view`` ((x0, x1), (y0, y1)).
+    """
+    if starts is not None:
+        try:
+            arr = np.array(starts, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"starts must be points (x, y) as float[S, 2], not {_short(starts)}"
+            ) from None
+        if arr.shape == (2,):
+            arr = arr[None]
+        if arr.size:
+            if arr.ndim != 2 or arr.shape[1] != 2 or len(arr) > MAX_SURFACE_STARTS:
+                raise ValueError(
+                    f"starts must be float[S, 2] with 1 <= S <= {MAX_SURFACE_STARTS}, "
+                    f"got shape {arr.shape}"
+                )
+            if not np.isfinite(arr).all():
+                raise ValueError(f"starts must be finite numbers, not {_short(starts)}")
+            return tuple((float(x), float(y)) for x, y in arr)
+    if default is not None:
+        return default
+    (x0, x1), (y0, y1) = view
+    return ((x0 + 0.75 * (x1 - x0), y0 + 0.75 * (y1 - y0)),)
+
+
+def check_title(title: Any, default: str) -> str:
+    """``title`` if it is a string (``default`` for None or an empty one)."""
+    if title is None:
+        return default
+    if not isinstance(title, str):
+        raise ValueError(f"title={_short(title)} must be a string")
+    return title or default
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _pack(x: Any, y: Any) -> tuple[np.ndarray, tuple[int, ...]]:

@@ -311,3 +311,28 @@ def test_cancel_stops_between_chunks(monkeypatch):
     with pytest.raises(optviz.Cancelled):
         optviz.execute(spec, progress=progress, cancel=stop)
     assert len(calls) == 3
+
+
+# --- hostile inputs (QA) ---------------------------------------------------------------
+def test_noise_of_numpy_numbers_is_plain_and_saves_to_json():
+    import json
+
+    noise = optviz.Noise(std=np.float32(0.5), seed=np.int64(2), batch_size=np.int64(5))
+    assert type(noise.std) is float and type(noise.seed) is int
+    assert type(noise.batch_size) is int
+    assert json.loads(json.dumps(noise.to_dict())) == {"std": 0.5, "seed": 2, "batch_size": 5}
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"steps": 100_000, "record": "final"},  # schedule tables grow with steps
+        {"starts": np.zeros((10_000, 2)), "steps": 1, "record": "final"},  # state with runs
+    ],
+)
+def test_runs_beyond_the_working_memory_bound_are_refused(monkeypatch, kw):
+    from optviz.engine import run
+
+    monkeypatch.setattr(run, "MAX_WORK_BYTES", 2**20)
+    with pytest.raises(ValueError, match="GiB of working memory"):
+        optviz.simulate("booth", ADAM, **kw)

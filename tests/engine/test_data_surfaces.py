@@ -590,3 +590,129 @@ def test_datasets_beyond_the_bound_are_refused(x, y, which):
         s.with_data(x, y)
     edge = Surface.dataset("least_squares", [-MAX_DATA_ABS, MAX_DATA_ABS], [MAX_DATA_ABS, 0.0])
     assert edge.data_x.tolist() == [-MAX_DATA_ABS, MAX_DATA_ABS]
+
+
+# --- hostile inputs (QA) ---------------------------------------------------------------
+def _png_header_only(path, width: int, height: int) -> None:
+    """A PNG that declares width x height 8-bit grey pixels and holds none of them."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b""))
+
+
+@pytest.mark.parametrize("side", [3000, 10_000, 20_000])
+def test_oversized_heightmap_images_are_refused_before_decoding(tmp_path, side):
+    # 10^4 squared trips Pillow's decompression-bomb warning, 2x10^4 squared its error.
+    _png_header_only(tmp_path / "big.png", side, side)
+    with pytest.raises(ValueError, match="2048x2048"):
+        Surface.from_heightmap(tmp_path / "big.png", ((0, 1), (0, 1)))
+
+
+@pytest.mark.parametrize(
+    "source, message",
+    [
+        (np.broadcast_to(np.uint8(0), (100_000, 100_000)), "100000x100000"),  # no 80 GB copy
+        (np.eye(4) * 1j, "complex128"),
+        (np.where(np.eye(4) > 0, 1.7e308, -1.7e308), "overflow"),
+    ],
+)
+def test_hostile_heightmap_arrays_are_refused(source, message):
+    with pytest.raises(ValueError, match=message):
+        Surface.from_heightmap(source, ((0, 1), (0, 1)))
+
+
+def test_heightmap_z_range_that_overflows_is_refused():
+    with pytest.raises(ValueError, match="overflow"):
+        Surface.from_heightmap(np.ones((4, 4)), ((0, 1), (0, 1)), z_range=(-1e308, 1e308))
+
+
+def test_a_huge_dataset_is_refused_without_a_copy():
+    huge = np.broadcast_to(0.0, (10**11,))  # 800 GB as float64
+    with pytest.raises(ValueError, match="1 to 100000 examples, got 100000000000"):
+        Surface.dataset("least_squares", huge, huge)
+
+
+@pytest.mark.parametrize(
+    "bumps, message",
+    [
+        ([(0, 0, 1, 1e-200)], "width=1e-200 must be in"),  # 1/width^2 overflows
+        ([(0, 0, 1, 1e200)], "width=1e\\+200 must be in"),  # 1/width^2 underflows to 0
+        ([("0", "0", "1", "1")], "cx='0' must be a number"),
+        (np.ones((2, 4, 1)), "must be a number"),
+    ],
+)
+def test_bumps_the_kernel_cannot_use_are_refused(bumps, message):
+    with pytest.raises(ValueError, match=message):
+        Surface.sculpted("bowl", bumps)
+
+
+def _make(kind: str, **kw):
+    if kind == "expression":
+        return Surface.from_expression("x^2 + y^2", **kw)
+    if kind == "heightmap":
+        return Surface.from_heightmap(np.zeros((4, 4)), ((0, 1), (0, 1)), **kw)
+    return composite.dataset("sigmoid", [0.5, 2.5], [0.2, 0.9], **kw)  # as scenes load it
+
+
+@pytest.mark.parametrize("kind", ["expression", "heightmap", "dataset"])
+@pytest.mark.parametrize(
+    "kw, message",
+    [
+        ({"starts": [(np.nan, 0.0)]}, "starts must be finite"),
+        ({"starts": [(1.0, 2.0, 3.0)]}, "starts must be float\\[S, 2\\]"),
+        ({"starts": 5}, "starts must be float\\[S, 2\\]"),
+        ({"starts": "ab"}, "starts must be points"),
+        ({"title": 5}, "title=5 must be a string"),
+    ],
+)
+def test_default_starts_and_titles_are_checked(kind, kw, message):
+    with pytest.raises(ValueError, match=message):
+        _make(kind, **kw)
+
+
+@pytest.mark.parametrize("kind", ["expression", "heightmap", "dataset"])
+def test_default_starts_accept_arrays_and_one_point(kind):
+    assert _make(kind, starts=np.array([[0.5, 0.25]])).starts == ((0.5, 0.25),)
+    assert _make(kind, starts=(0.5, 0.25)).starts == ((0.5, 0.25),)
+
+
+def test_expression_log_scale_must_be_a_bool():
+    with pytest.raises(ValueError, match="log_scale='false' must be True or False"):
+        Surface.from_dict({"kind": "expression", "formula": "x", "log_scale": "false"})
+
+
+@pytest.mark.parametrize(
+    "surface",
+    [
+        {"kind": "preset", "name": ["booth"]},  # unhashable: was a TypeError
+        {"kind": "expression", "formula": "x", "starts": 5},  # was a TypeError
+        {"kind": "dataset", "model": "sigmoid", "x": [1], "y": [1], "starts": 5},
+    ],
+)
+def test_hostile_scene_surfaces_are_scene_errors(surface):
+    from optviz.scene import SceneError
+
+    d = default_scene().to_dict()
+    d["surface"] = surface
+    with pytest.raises(SceneError):
+        Scene.from_dict(d)
+
+
+def test_a_scene_nested_too_deeply_is_a_scene_error():
+    import json
+
+    from optviz.scene import SceneError
+
+    text = '{"kind": "basic", "name": "bowl"}'
+    for _ in range(5000):  # json.loads (and then from_dict) would recurse past the limit
+        text = '{"kind": "sculpted", "bumps": [], "base": ' + text + "}"
+    d = default_scene().to_dict()
+    d["surface"] = "NESTED"
+    with pytest.raises(SceneError, match="nested too deeply"):
+        Scene.from_json(json.dumps(d).replace('"NESTED"', text))

@@ -237,3 +237,21 @@ def test_the_race_of_a_recorded_run_is_the_race(finish, noise):
     sparse = execute(RunSpec.build(surface, optimizers, starts, 300, noise, record_every=2))
     rerun = race_of(sparse, finish)  # positions every other step: raced anew
     np.testing.assert_array_equal(rerun.finish_steps, want.finish_steps)
+
+
+def test_race_of_needs_a_result():
+    with pytest.raises(ValueError, match="race_of needs an optviz.Result"):
+        race_of(None)
+
+
+def test_a_race_with_a_run_blowing_up_warns_of_nothing():
+    # Losses near 1e300 before the divergence overflow the mean over starts: inf, silently.
+    r = race(
+        "booth",
+        [Optimizer("adam", lr=0.05), Optimizer("sgd", lr=10.0)],
+        start=[(1.0, 1.0), (-5.0, 5.0)],
+        steps=100,
+        finish=Finish("loss", 1e-3),
+        stuck_rtol=np.float32(1e-6),
+    )
+    assert r.leaderboard(100)[-1].label == "sgd"

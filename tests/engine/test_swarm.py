@@ -70,3 +70,14 @@ def test_start_layouts_and_validation():
         optviz.swarm(HIMMELBLAU, [Optimizer("gd")], n=4, view=((1, 0), (0, 1)))
     with pytest.raises(ValueError, match="no known minima"):
         optviz.swarm("saddle", [Optimizer("gd")], n=4)
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, "a", True])
+def test_random_start_seeds_are_checked(seed):
+    with pytest.raises(ValueError, match="seed=.* must be an integer in \\[0, 2\\*\\*63\\)"):
+        optviz.swarm(HIMMELBLAU, [Optimizer("gd")], n=4, starts="random", seed=seed)
+
+
+def test_numpy_tolerances_are_numbers():
+    res = optviz.swarm(HIMMELBLAU, [Optimizer("gd")], n=4, steps=2, tol=np.float32(0.1))
+    assert res.tol == pytest.approx(0.1)

@@ -197,3 +197,40 @@ def test_tune_by_final_loss_picks_the_lowest_final_loss():
     assert np.isnan(loss).any(), "some cells diverge"
     assert tr.best_index == (int(np.nanargmin(loss)),)
     assert "lowest final loss" in tr.criterion and tr.to_dict()["criterion"] == "loss"
+
+
+# --- hostile inputs (QA) ---------------------------------------------------------------
+@pytest.mark.parametrize("client", [None, object()])
+def test_a_grid_too_large_is_refused_before_it_is_laid_out(client):
+    import tracemalloc
+
+    axes = {"lr": np.logspace(-4, 0, 3200), "momentum": np.linspace(0, 0.9, 3200)}
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match="more than one process"):
+            optviz.sweep("booth", "sgd", axes, steps=5, client=client)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 50 * 2**20, f"peak {peak / 2**20:.0f} MiB"
+
+
+def test_labeled_array_selection_is_checked(sgd_sweep):
+    fl = sgd_sweep.final_loss
+    with pytest.raises(ValueError, match="isel: lr=5 must be an integer in \\[-5, 5\\)"):
+        fl.isel(lr=5)
+    with pytest.raises(ValueError, match="isel: lr=1.5"):
+        fl.isel(lr=1.5)
+    with pytest.raises(ValueError, match="sel: lr=nan must be a finite number"):
+        fl.sel(lr=float("nan"))
+    with pytest.raises(ValueError, match="sel: momentum=None"):
+        fl.sel(momentum=None)
+    assert fl.isel(lr=0, momentum=-1) == fl.values[0, -1]
+
+
+def test_sweep_to_xarray_without_xarray_says_what_is_missing(sgd_sweep, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "xarray", None)  # import xarray raises ImportError
+    with pytest.raises(ValueError, match="pip install xarray"):
+        sgd_sweep.to_xarray()
