@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from .atomic_files import write_atomic
 from .engine.noise import Noise
 from .engine.run import RunSpec
 from .optimizers.spec import Optimizer
@@ -221,27 +221,6 @@ def _pairs(value: Any, what: str) -> tuple[tuple[float, float], ...]:
 
 def _finite(v: float) -> bool:
     return v == v and abs(v) != float("inf")
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary sibling and ``os.replace``.
-
-    Raises ``OSError`` (the destination untouched, no temporary left) on failure.
-    """
-    folder = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
 
 
 def default_scene() -> Scene:

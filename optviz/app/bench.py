@@ -355,15 +355,36 @@ def main() -> int:
     return 0
 
 
-if __name__ == "__main__":
-    if "race" in sys.argv[1:]:  # python -m optviz.app.bench race: only the race measurement
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+def _cli(argv: list[str]) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m optviz.app.bench",
+        description="Time the desktop app offscreen (start-up, drag, playback, cancel, "
+        "race mode, formulas, sculpting); one line per measurement.",
+    )
+    parser.add_argument(
+        "what",
+        nargs="?",
+        default="all",
+        choices=("all", "race", "formula"),
+        help="all measurements (default), only race mode, or only formula and sculpt",
+    )
+    parser.add_argument("--probe", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.probe:
+        return _probe()
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    if args.what == "race":
         print(main_race_line())
-        sys.exit(0)
-    if "formula" in sys.argv[1:]:  # python -m optviz.app.bench formula: formula and sculpt
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    elif args.what == "formula":
         print(*main_formula_lines(), sep="\n")
-        sys.exit(0)
-    if "--probe" in sys.argv:
+    else:
+        return main()
+    return 0
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--probe"]:  # the start-up child: nothing before the window
         sys.exit(_probe())
-    sys.exit(main())
+    sys.exit(_cli(sys.argv[1:]))

@@ -19,8 +19,9 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
+
+from optviz.atomic_files import write_atomic
 
 __all__ = [
     "APP_ID",
@@ -155,21 +156,10 @@ class _Installer:
 
     def write(self, target: Path, data: bytes) -> None:
         self.makedirs(target.parent)
-        tmp: str | None = None
         try:
             existed = target.exists()
-            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                # Make the bytes durable before the rename publishes them.
-                os.fsync(f.fileno())
-            # mkstemp makes the file private (0600); menus and icon caches may run as other users.
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, target)
+            write_atomic(target, data)
         except OSError as exc:
-            if tmp is not None:
-                Path(tmp).unlink(missing_ok=True)
             raise _reword(exc, "cannot write", target) from exc
         if not existed:
             self.created.append(target)

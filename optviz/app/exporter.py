@@ -10,10 +10,10 @@ encoder (ffmpeg, a separate process fed by a writer thread) works in parallel.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from optviz.atomic_files import temp_sibling
 from optviz.engine.run import Result, execute
 from optviz.export import even_size, open_writer, write_png, write_run_csv, write_run_npz
 from optviz.export_spec import ExportSpec
@@ -94,8 +94,7 @@ def _even(spec: ExportSpec) -> ExportSpec:
 def _write_svg(figure: ExportFigure, path: str) -> None:
     """SVG through a temporary sibling and a rename, so no half-written file remains."""
     target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".svg", dir=target.parent)
-    os.close(fd)
+    tmp = str(temp_sibling(target, ".svg"))  # the user's usual permissions, not mkstemp's 0600
     try:
         figure.render_svg(tmp)
         if os.path.getsize(tmp) == 0:

@@ -1131,11 +1131,39 @@ def generate_data() -> str:
     return "\n".join(lines) + "\n" + engine.replace("__SURF__", DATA_ARGS)
 
 
-def main() -> int:
-    KERNELS_PATH.write_text(generate())
-    EXTERNAL_PATH.write_text(generate_external())
-    DATA_PATH.write_text(generate_data())
-    print(f"wrote {KERNELS_PATH}, {EXTERNAL_PATH} and {DATA_PATH}")
+def main(argv: list[str] | None = None) -> int:
+    """Write the generated kernel modules that differ from the generator's output (an
+    unchanged file keeps its modification time, which the warm-up marker reads); with
+    ``--check``, only report them (exit status 1 if any)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m optviz.engine.codegen",
+        description="Regenerate optviz/engine/_kernels*.py from the optimizer bodies, presets "
+        "and templates (after adding an optimizer or a preset).",
+    )
+    parser.add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 if a module is stale"
+    )
+    args = parser.parse_args(argv)
+    stale = [
+        (path, text)
+        for path, text in (
+            (KERNELS_PATH, generate()),
+            (EXTERNAL_PATH, generate_external()),
+            (DATA_PATH, generate_data()),
+        )
+        if not path.exists() or path.read_text() != text
+    ]
+    if args.check:
+        for path, _ in stale:
+            print(f"stale: {path}")
+        return 1 if stale else 0
+    for path, text in stale:
+        path.write_text(text)
+        print(f"wrote {path}")
+    if not stale:
+        print("the generated kernel modules are current")
     return 0
 
 

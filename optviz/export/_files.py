@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from .. import atomic_files
+
 
 class ExportError(ValueError):
     """An export problem the user can act on (path, size, format) or a failed encode.
@@ -55,22 +57,15 @@ def _first_non_folder(folder: Path) -> Path:
 
 
 def temp_sibling(dest: Path, suffix: str = "") -> Path:
-    """Create and return an empty, uniquely named hidden file next to ``dest``.
-
-    Created with ``O_EXCL`` (no clobbering) and mode 0o666 minus the umask, so the final
-    file gets the user's usual permissions (``mkstemp`` would make it 0o600).
-    ``suffix`` lets a tool that picks its format from the extension (ffmpeg) see it.
+    """Create and return an empty, uniquely named hidden file next to ``dest``, with the
+    user's usual permissions (``optviz.atomic_files.temp_sibling``); ``ExportError`` if
+    the folder refuses it. ``suffix`` lets a tool that picks its format from the extension
+    (ffmpeg) see it.
     """
-    for _ in range(100):
-        tmp = dest.with_name(f".{dest.name}.{secrets.token_hex(4)}.part{suffix}")
-        try:
-            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-        except FileExistsError:
-            continue
-        except OSError as exc:
-            raise ExportError(f"cannot write in {dest.parent}: {exc.strerror or exc}") from exc
-        return tmp
-    raise ExportError(f"cannot create a temporary file in {dest.parent}")  # pragma: no cover
+    try:
+        return atomic_files.temp_sibling(dest, suffix)
+    except OSError as exc:
+        raise ExportError(f"cannot write in {dest.parent}: {exc.strerror or exc}") from exc
 
 
 def temp_sibling_dir(dest: Path) -> Path:

@@ -7,12 +7,12 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
+from optviz import atomic_files
 from optviz.app import desktop
 
 SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
@@ -214,14 +214,14 @@ def test_a_late_failure_removes_what_was_written(tmp_path):
 
 def test_a_failed_write_leaves_no_temporaries(tmp_path, monkeypatch):
     # Fail the very last write (the entry) the way a read-only folder would, even as root.
-    real_mkstemp = tempfile.mkstemp
+    real_temp_sibling = atomic_files.temp_sibling
 
-    def mkstemp(*args, **kwargs):
-        if Path(kwargs["dir"]).name == "applications":
+    def temp_sibling(dest, suffix=""):
+        if dest.parent.name == "applications":
             raise PermissionError(13, "Permission denied")
-        return real_mkstemp(*args, **kwargs)
+        return real_temp_sibling(dest, suffix)
 
-    monkeypatch.setattr(desktop.tempfile, "mkstemp", mkstemp)
+    monkeypatch.setattr(atomic_files, "temp_sibling", temp_sibling)
     with pytest.raises(PermissionError, match="optviz.desktop"):
         desktop.install_desktop(tmp_path / "share")
     assert _tree(tmp_path) == []

@@ -1,6 +1,7 @@
 """Exports: every format from a small scene, read back; the headless command; the dialog."""
 
 import json
+import os
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -118,7 +119,12 @@ def test_png_frames_and_still_png_with_transparency(qtbot, tmp_path, scene_file)
 
 def test_svg_is_vector_with_the_trajectories_as_paths(qtbot, tmp_path, scene_file):
     out = tmp_path / "figure.svg"
-    assert export_main([str(scene_file), "-o", str(out), "--size", "800x450"]) == 0
+    umask = os.umask(0o022)
+    try:
+        assert export_main([str(scene_file), "-o", str(out), "--size", "800x450"]) == 0
+    finally:
+        os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o644  # not mkstemp's 0600
     root = ET.parse(out).getroot()
     ns = "{http://www.w3.org/2000/svg}"
     paths = list(root.iter(f"{ns}path")) + list(root.iter(f"{ns}polyline"))
