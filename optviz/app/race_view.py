@@ -80,6 +80,10 @@ class FinishEditor(QtWidgets.QWidget):
         # Any threshold Finish takes (a finite number > 0), in scientific notation.
         self.threshold = SciSpinBox(1e-300, 1e300, digits=6)
         self.threshold.setToolTip("The finish threshold (> 0), e.g. 0.001 or 1e-10")
+        # Room for six digits after leading zeros (the default distance is 0.00565685);
+        # the box's own hint only fits its range's ends, "1e-300" and "1e+300".
+        widest = self.threshold.fontMetrics().horizontalAdvance("0.000888888")
+        self.threshold.setMinimumWidth(widest + self.threshold.sizeHint().height())
         layout = QtWidgets.QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.kind, 1)
@@ -116,10 +120,12 @@ class LeaderboardTable(QtWidgets.QTableWidget):
         header = self.horizontalHeader()
         # Fixed widths, fitted to the widest text a column can hold: sizing to contents
         # would re-measure every cell on each frame's loss update (3 ms a frame at 12 rows).
+        # The optimizer column takes what is left, so the status never gets cut short.
         header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
+        header.setSectionResizeMode(1, QtWidgets.QHeaderView.ResizeMode.Stretch)
         metrics = self.fontMetrics()
-        for column, sample in enumerate(("88", "", "steps to", "8.88e-88")):
+        samples = ("88", "", "steps to", "8.88e-88", "finished at step 8888")
+        for column, sample in enumerate(samples):
             if sample:
                 self.setColumnWidth(column, metrics.horizontalAdvance(sample) + 10)
         self._icons: dict[str, QtGui.QIcon] = {}
@@ -371,9 +377,14 @@ class RaceMode(QtCore.QObject):
             self._apply_layout()
 
     def set_layout(self, layout: str) -> None:
+        """Use ``layout`` and store it in the scene, whatever the box showed before (a
+        box already on it emits nothing, and the scene's own layout would win)."""
         if layout not in LAYOUTS:
             raise ValueError(f"layout {layout!r} must be one of {', '.join(LAYOUTS)}")
-        self.panel.layout_combo.setCurrentText(layout)
+        index = LAYOUTS.index(layout)
+        with QtCore.QSignalBlocker(self.panel.layout_combo):
+            self.panel.layout_combo.setCurrentIndex(index)
+        self._on_layout_picked(index)
 
     def set_enabled(self, on: bool) -> None:
         if self.action.isChecked() != on:

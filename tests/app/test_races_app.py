@@ -122,6 +122,19 @@ def test_finish_line_edit_reraces_and_replay_restarts(qtbot, window):
     assert window.surface_pane.isVisible() and not mode.multiples.isVisible()
 
 
+def test_set_layout_wins_over_the_scenes_layout(qtbot, window):
+    # --view race-overlay on a scene saved in small multiples: the box already showed
+    # "overlay", so nothing was stored and the scene's "multiples" came back on enabling.
+    mode = window.races.mode
+    scene = window.scene
+    settings = replace(scene.studies.race, layout="multiples")
+    window.set_scene(replace(scene, studies=replace(scene.studies, race=settings)))
+    assert mode.layout == "overlay"  # the box, before race mode syncs from the scene
+    _race_on(qtbot, window, "overlay")
+    assert mode.layout == "overlay" and window.scene.studies.race.layout == "overlay"
+    assert window.surface_pane.isVisible() and not mode.multiples.isVisible()
+
+
 def test_finish_edit_during_a_run_waits_for_it(qtbot, window):
     # A race job submitted while the window's run computes would cancel that run (the
     # newest request wins): the edit is stored, and the run is raced with it when shown.
