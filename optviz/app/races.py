@@ -106,16 +106,11 @@ class Races(QtCore.QObject):
             self.mode.race_shown.connect(lambda _: ready(self.window))
             self.mode.set_layout("small multiples" if view == "race" else "overlay")
             self.mode.set_enabled(True)
-        elif view == "swarm":
-            w = self.open_swarm()
+        elif view in ("swarm", "sweep"):
+            w = self.open_swarm() if view == "swarm" else self.open_sweep()
             w.resize(*size)
-            w.swarm_shown.connect(lambda _: ready(w))
-            w.job.job_ended.connect(lambda text: text.startswith("done") or ready(w))
-            w.run()
-        elif view == "sweep":
-            w = self.open_sweep()
-            w.resize(*size)
-            w.sweep_shown.connect(lambda _: ready(w))
+            shown = w.swarm_shown if view == "swarm" else w.sweep_shown
+            shown.connect(lambda _: ready(w))
             w.job.job_ended.connect(lambda text: text.startswith("done") or ready(w))
             w.run()
         else:

@@ -117,18 +117,30 @@ def gradient_args(rule: str, k: int, gsq: str = "g{k}[r] * g{k}[r]") -> str:
     return f"{g}, {gsq.format(k=k)}" if uses_gsq(rule) else g
 
 
-def _optimizer_functions() -> list[str]:
+def _coordinate_wise() -> tuple[list, list]:
+    """The optimizers with a coordinate-wise body (``rule``), and those of them that
+    evaluate the gradient at a look-ahead point."""
     coordinate_wise = [o for o in OPTIMIZERS.values() if o.rule is not None]
-    lookahead = [o for o in coordinate_wise if o.lookahead]
+    return coordinate_wise, [o for o in coordinate_wise if o.lookahead]
 
-    def pairs(infos):
-        return [(o.opcode, o.name) for o in infos]
 
-    def rule(name):
-        return OPTIMIZERS[name].rule
+def _opcode_pairs(infos) -> list[tuple[int, str]]:
+    """(opcode, name) of each optimizer, for ``_dispatch``."""
+    return [(o.opcode, o.name) for o in infos]
 
-    def used(name):
-        return getattr(rules, f"{rule(name).upper()}_STATE")
+
+def _rule_of(name: str) -> str:
+    """The prefix of optimizer ``name``'s functions in ``optviz.optimizers.rules``."""
+    return OPTIMIZERS[name].rule
+
+
+def _state_of(name: str):
+    """Which state slots optimizer ``name``'s body reads and writes."""
+    return getattr(rules, f"{_rule_of(name).upper()}_STATE")
+
+
+def _optimizer_functions() -> list[str]:
+    coordinate_wise, lookahead = _coordinate_wise()
 
     out = ["", "", "OPCODES = {"]
     out += [f"    {name!r}: {o.opcode}," for name, o in OPTIMIZERS.items()]
@@ -141,16 +153,18 @@ def _optimizer_functions() -> list[str]:
         '    """Initial optimizer state of trajectories lo:hi."""',
         "    s0, s1, s2 = 0.0, 0.0, 0.0",
     ]
-    out += _dispatch(pairs(coordinate_wise), lambda n: [f"s0, s1, s2 = R.{rule(n)}_init(hp)"])
+    out += _dispatch(
+        _opcode_pairs(coordinate_wise), lambda n: [f"s0, s1, s2 = R.{_rule_of(n)}_init(hp)"]
+    )
     out += ["    S[0, :, lo:hi] = s0", "    S[1, :, lo:hi] = s1", "    S[2, :, lo:hi] = s2"]
 
     def lookahead_body(n):
-        lines = [f"c = R.{rule(n)}_consts(hp, lr, mom, t)"]
+        lines = [f"c = R.{_rule_of(n)}_consts(hp, lr, mom, t)"]
         for k in range(2):
-            args, _ = _state_args(k, used(n))
+            args, _ = _state_args(k, _state_of(n))
             lines += [
                 "for r in range(n):",
-                f"    q{k}[r] = R.{rule(n)}_lookahead(x{k}[r], {args}, c)",
+                f"    q{k}[r] = R.{_rule_of(n)}_lookahead(x{k}[r], {args}, c)",
             ]
         return lines + ["return True"]
 
@@ -162,21 +176,21 @@ def _optimizer_functions() -> list[str]:
         '    """Write the gradient evaluation points to (q0, q1); False if they are x."""',
         "    n = x0.shape[0]",
     ]
-    out += _dispatch(pairs(lookahead), lookahead_body)
+    out += _dispatch(_opcode_pairs(lookahead), lookahead_body)
     out += ["    return False"]
 
     def update_body(n):
         # Two variants: the effective lr costs a division per coordinate, paid only when
         # it is recorded (LLVM drops the unused result of the inlined body).
-        lines = [f"c = R.{rule(n)}_consts(hp, lr, mom, t)"]
+        lines = [f"c = R.{_rule_of(n)}_consts(hp, lr, mom, t)"]
         for want, e in (("if want_elr:", "e{k}[r]"), ("else:", "_")):
             lines.append(want)
             for k in range(2):
-                args, targets = _state_args(k, used(n))
+                args, targets = _state_args(k, _state_of(n))
                 lines += [
                     "    for r in range(n):",
-                    f"        x{k}[r], {targets}, {e.format(k=k)} = R.{rule(n)}_coord("
-                    f"x{k}[r], {gradient_args(rule(n), k)}, {args}, c)",
+                    f"        x{k}[r], {targets}, {e.format(k=k)} = R.{_rule_of(n)}_coord("
+                    f"x{k}[r], {gradient_args(_rule_of(n), k)}, {args}, c)",
                 ]
         return lines
 
@@ -189,7 +203,7 @@ def _optimizer_functions() -> list[str]:
         '    """One coordinate-wise optimizer step of a block (in place)."""',
         "    n = x0.shape[0]",
     ]
-    out += _dispatch(pairs(coordinate_wise), update_body)
+    out += _dispatch(_opcode_pairs(coordinate_wise), update_body)
     return out
 
 
@@ -365,25 +379,15 @@ def _mixed_optimizer_functions() -> list[str]:
     ``hps[cfg[r]]``, learning rate ``lr_t[li[r]]`` and momentum ``mom_t[mi[r]]``. The
     step constants are computed per run, by the same ``R.NAME_consts`` and bodies as the
     homogeneous kernels, so a run gives the same bits in either layout."""
-    coordinate_wise = [o for o in OPTIMIZERS.values() if o.rule is not None]
-    lookahead = [o for o in coordinate_wise if o.lookahead]
-
-    def pairs(infos):
-        return [(o.opcode, o.name) for o in infos]
-
-    def rule(name):
-        return OPTIMIZERS[name].rule
-
-    def used(name):
-        return getattr(rules, f"{rule(name).upper()}_STATE")
+    coordinate_wise, lookahead = _coordinate_wise()
 
     consts = _MIXED_CONSTS
 
     def lookahead_body(n):
-        lines = ["for r in range(n):", "    " + consts.format(rule=rule(n))]
+        lines = ["for r in range(n):", "    " + consts.format(rule=_rule_of(n))]
         for k in range(2):
-            args, _ = _state_args(k, used(n))
-            lines.append(f"    q{k}[r] = R.{rule(n)}_lookahead(x{k}[r], {args}, c)")
+            args, _ = _state_args(k, _state_of(n))
+            lines.append(f"    q{k}[r] = R.{_rule_of(n)}_lookahead(x{k}[r], {args}, c)")
         return lines + ["return True"]
 
     out = [
@@ -395,18 +399,18 @@ def _mixed_optimizer_functions() -> list[str]:
         '    """lookahead_block with per-run constants (see update_mixed)."""',
         "    n = x0.shape[0]",
     ]
-    out += _dispatch(pairs(lookahead), lookahead_body)
+    out += _dispatch(_opcode_pairs(lookahead), lookahead_body)
     out += ["    return False"]
 
     def update_body(n):
         lines = []
         for want, e in (("if want_elr:", "e{k}[r]"), ("else:", "_")):
-            lines += [want, "    for r in range(n):", "        " + consts.format(rule=rule(n))]
+            lines += [want, "    for r in range(n):", "        " + consts.format(rule=_rule_of(n))]
             for k in range(2):
-                args, targets = _state_args(k, used(n))
+                args, targets = _state_args(k, _state_of(n))
                 lines.append(
-                    f"        x{k}[r], {targets}, {e.format(k=k)} = R.{rule(n)}_coord("
-                    f"x{k}[r], {gradient_args(rule(n), k)}, {args}, c)"
+                    f"        x{k}[r], {targets}, {e.format(k=k)} = R.{_rule_of(n)}_coord("
+                    f"x{k}[r], {gradient_args(_rule_of(n), k)}, {args}, c)"
                 )
         return lines
 
@@ -421,7 +425,7 @@ def _mixed_optimizer_functions() -> list[str]:
         '    the step\'s row of the deduplicated schedule tables)."""',
         "    n = x0.shape[0]",
     ]
-    out += _dispatch(pairs(coordinate_wise), update_body)
+    out += _dispatch(_opcode_pairs(coordinate_wise), update_body)
     return out
 
 
@@ -919,11 +923,10 @@ def _gsq_update_block() -> list[str]:
     """gsq_update_block: update_block for the rules that read ``gsq`` (decoupled Adam),
     given the per-example mean squares (h0, h1) when ``have_h``, else g*g."""
     infos = [o for o in OPTIMIZERS.values() if o.rule is not None and uses_gsq(o.rule)]
-    pairs = [(o.opcode, o.name) for o in infos]
+    pairs = _opcode_pairs(infos)
 
     def body(n):
-        rule = OPTIMIZERS[n].rule
-        used = getattr(rules, f"{rule.upper()}_STATE")
+        rule, used = _rule_of(n), _state_of(n)
         lines = [f"c = R.{rule}_consts(hp, lr, mom, t)"]
         for have, gsq in (("if have_h:", "h{k}[r]"), ("else:", "g{k}[r] * g{k}[r]")):
             lines.append(have)
@@ -1051,11 +1054,10 @@ def _gsq_update_mixed() -> list[str]:
     ``gsq``, given the per-example mean squares (h0, h1) when ``have_h``, else g*g.
     Heterogeneous blocks record no effective learning rate, so there is no want_elr."""
     infos = [o for o in OPTIMIZERS.values() if o.rule is not None and uses_gsq(o.rule)]
-    pairs = [(o.opcode, o.name) for o in infos]
+    pairs = _opcode_pairs(infos)
 
     def body(n):
-        rule = OPTIMIZERS[n].rule
-        used = getattr(rules, f"{rule.upper()}_STATE")
+        rule, used = _rule_of(n), _state_of(n)
         lines = []
         for have, gsq in (("if have_h:", "h{k}[r]"), ("else:", "g{k}[r] * g{k}[r]")):
             lines += [have, "    for r in range(n):", "        " + _MIXED_CONSTS.format(rule=rule)]

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..optimizers.spec import Optimizer
-from ..surfaces.surface import Surface, as_surface
+from ..surfaces.surface import Surface, as_surface, check_points
 from .noise import Noise
 
 RECORD_MODES = ("full", "final")
@@ -84,7 +84,7 @@ class RunSpec:
         for o in optimizers:
             if not isinstance(o, Optimizer):
                 raise ValueError(f"optimizers must be optviz.Optimizer instances, not {o!r}")
-        starts = _validate_starts(surface.starts if starts is None else starts)
+        starts = check_points(surface.starts if starts is None else starts)
         if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
             raise ValueError(f"steps={steps!r} must be an integer >= 1")
         if noise is not None and not isinstance(noise, Noise):
@@ -153,20 +153,6 @@ def check_work(n_runs: int, n_tables: int, steps: int) -> None:
             f"(at most {MAX_WORK_BYTES / 2**30:.0f} GiB); use fewer starts, optimizers, "
             "configurations or steps"
         )
-
-
-def _validate_starts(starts: Any) -> tuple[tuple[float, float], ...]:
-    try:
-        arr = np.asarray(starts, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(f"starts must be an array-like of shape (S, 2), not {starts!r}") from None
-    if arr.ndim == 1 and arr.shape == (2,):
-        arr = arr[None, :]
-    if arr.ndim != 2 or arr.shape[1] != 2 or arr.shape[0] < 1:
-        raise ValueError(f"starts must have shape (S, 2) with S >= 1, got shape {arr.shape}")
-    if not np.isfinite(arr).all():
-        raise ValueError("starts must be finite numbers")
-    return tuple((float(x), float(y)) for x, y in arr)
 
 
 def simulate(

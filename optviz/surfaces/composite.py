@@ -15,9 +15,7 @@ import hashlib
 import importlib.util
 import io
 import math
-import os
 import sys
-import tempfile
 import threading
 import warnings
 import zlib
@@ -29,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import _numba_env
+from ..atomic_files import write_atomic
 
 if TYPE_CHECKING:
     from ..engine.noise import Noise
@@ -540,10 +539,7 @@ def compiled_functions(surface: Surface) -> ModuleType:
             path = _PRESET_FOLDER / f"{name}.py"
             if not path.exists():
                 _PRESET_FOLDER.mkdir(parents=True, exist_ok=True)
-                fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".py", dir=_PRESET_FOLDER)
-                with os.fdopen(fd, "w") as out:
-                    out.write(source)
-                os.replace(tmp, path)  # atomic: a concurrent reader sees all or nothing
+                write_atomic(path, source.encode())  # a concurrent reader sees all or nothing
             spec = importlib.util.spec_from_file_location(name, path)
             module = importlib.util.module_from_spec(spec)
             sys.modules[name] = module  # numba's cache looks modules up by name

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import os
 import sys
-import tempfile
 import threading
 from pathlib import Path
 from types import ModuleType
@@ -23,6 +21,7 @@ import sympy
 from sympy.printing.pycode import PythonCodePrinter
 
 from .. import _numba_env
+from ..atomic_files import write_atomic
 from ..engine.codegen import generate_formula
 from .expression import X, Y, bounded_effort, canonical_form, parse_expression
 
@@ -153,10 +152,8 @@ def _load(key: str, text: str, expr: sympy.Expr) -> ModuleType:
     path = _FOLDER / f"{name}.py"
     if not path.exists():
         _FOLDER.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".py", dir=_FOLDER)
-        with os.fdopen(fd, "w") as f:
-            f.write(formula_source(text, expr))
-        os.replace(tmp, path)  # atomic: a concurrent reader sees a whole file or none
+        # Atomic: a concurrent reader sees a whole file or none.
+        write_atomic(path, formula_source(text, expr).encode())
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # numba's cache and pickling look modules up by name

@@ -339,30 +339,39 @@ def _domain(domain: Any) -> tuple[tuple[float, float], tuple[float, float]]:
 MAX_SURFACE_STARTS = 64
 
 
+def check_points(starts: Any, most: int | None = None) -> tuple[tuple[float, float], ...]:
+    """Start points as a tuple of (x, y) floats: one point (x, y) or float[S, 2], finite,
+    1 <= S (<= ``most`` when given); ``ValueError`` saying what is wrong otherwise. The
+    engine's run requests and the surfaces' default starts both check theirs here."""
+    try:
+        arr = np.array(starts, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"starts must be points (x, y) as float[S, 2], not {_short(starts)}"
+        ) from None
+    if arr.shape == (2,):
+        arr = arr[None]
+    if arr.ndim != 2 or arr.shape[1] != 2 or not 1 <= len(arr) <= (most or len(arr)):
+        bound = f"1 <= S <= {most}" if most else "S >= 1"
+        raise ValueError(
+            f"starts must be float[S, 2], points of shape (S, 2) with {bound}; "
+            f"got shape {arr.shape}"
+        )
+    if not np.isfinite(arr).all():
+        raise ValueError(f"starts must be finite numbers, not {_short(starts)}")
+    return tuple((float(x), float(y)) for x, y in arr)
+
+
 def check_starts(starts: Any, view: Any, default: Any = None) -> tuple[tuple[float, float], ...]:
-    """A surface's default starts, validated: one point (x, y) or float[S, 2], finite.
+    """A surface's default starts, validated by ``check_points`` (at most
+    ``MAX_SURFACE_STARTS``).
 
     ``None`` (or no points) gives ``default``, or else one point three quarters of the way
     across ``view`` ((x0, x1), (y0, y1)).
     """
-    if starts is not None:
-        try:
-            arr = np.array(starts, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise ValueError(
-                f"starts must be points (x, y) as float[S, 2], not {_short(starts)}"
-            ) from None
-        if arr.shape == (2,):
-            arr = arr[None]
-        if arr.size:
-            if arr.ndim != 2 or arr.shape[1] != 2 or len(arr) > MAX_SURFACE_STARTS:
-                raise ValueError(
-                    f"starts must be float[S, 2] with 1 <= S <= {MAX_SURFACE_STARTS}, "
-                    f"got shape {arr.shape}"
-                )
-            if not np.isfinite(arr).all():
-                raise ValueError(f"starts must be finite numbers, not {_short(starts)}")
-            return tuple((float(x), float(y)) for x, y in arr)
+    empty = isinstance(starts, (list, tuple, np.ndarray)) and not len(starts)
+    if starts is not None and not empty:
+        return check_points(starts, MAX_SURFACE_STARTS)
     if default is not None:
         return default
     (x0, x1), (y0, y1) = view

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import optviz
+from optviz.bench.races import SWARM_OPTIMIZERS
 from optviz.engine.noise import normal_table
 
 ADAM = optviz.Optimizer("adam", lr=0.01)
@@ -249,20 +250,7 @@ def test_final_record_keeps_final_state_hits_and_divergence():
 
 def test_final_record_memory_is_bounded_for_a_huge_swarm():
     """10^5 starts x 12 optimizers: memory does not depend on steps, so 10 steps show it."""
-    names = [
-        "sgd",
-        "momentum",
-        "nag",
-        "adagrad",
-        "rmsprop",
-        "adadelta",
-        "adam",
-        "amsgrad",
-        "adamw",
-        "nadam",
-        "radam",
-        "yogi",
-    ]
+    names = SWARM_OPTIMIZERS  # the 12 of the swarm benchmarks
     starts = np.random.default_rng(0).uniform(-2, 2, (100_000, 2))
     tracemalloc.start()
     try:
