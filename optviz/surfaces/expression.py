@@ -51,10 +51,11 @@ followed by a name (``2x``) is refused with the hint to write ``2*x``.
   takes seconds to decide whether its argument is real); past the budget the formula is
   refused as too complex. ``bounded_effort`` puts the same bound around later sympy work
   (differentiation, code printing), which has the same hazard;
-- ``max_seconds``: the same in seconds of the calling thread's CPU time, 0.5: a safety
-  net for sympy code that does much work per call (dense polynomial products), where
-  counting calls is not enough. CPU time, not wall time, so a loaded machine or a busy
-  UI thread does not make an ordinary formula fail.
+- ``max_seconds``: the same in seconds of the calling thread's CPU time, 0.5 (garbage
+  collection and imports excluded): a safety net for sympy code that does much work per
+  call (dense polynomial products), where counting calls is not enough. CPU time, not
+  wall time, so a loaded machine or a busy UI thread does not make an ordinary formula
+  fail.
 
 ``canonical_form(expr)`` is ``sympy.srepr(expr)``, a stable text to hash for caching.
 """
@@ -63,11 +64,14 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import gc
+import importlib._bootstrap
 import inspect
 import keyword
 import math
 import re
 import sys
+import threading
 import time
 import types
 from collections.abc import Callable, Iterator
@@ -246,6 +250,12 @@ class _OverBudget(BaseException):
 _GENERATOR_FLAGS = inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
 
 
+# The code objects the tracer recognises: the outermost function of every import, and
+# its own garbage-collection callback.
+_IMPORT_CODE = importlib._bootstrap._find_and_load.__code__
+_COLLECTING_CODE: types.CodeType  # set below the class
+
+
 class _Effort:
     """Abort with ``_OverBudget`` once the Python calls made in this thread exceed ``steps``
     or the time exceeds ``seconds`` (checked at every call: sympy's polynomial code does a
@@ -261,6 +271,11 @@ class _Effort:
     still cut short a ``finally`` block that ran for another reason, so sympy's
     thread-local switches (``evaluate``, ``distribute``) are restored afterwards. The previous trace
     function (a debugger's, coverage's) is restored on exit.
+
+    Garbage collection and imports stop the clock and the count, and are never
+    interrupted: they cost the same whatever the formula, and a full collection in a
+    large process (0.2 s in the test suite here, more on CI) once made CI refuse ``1e300``
+    as too complex.
     """
 
     def __init__(self, steps: int, seconds: float) -> None:
@@ -269,10 +284,45 @@ class _Effort:
         self.calls = 0
         self.over = False
         self.rearming = False
+        self.thread = threading.get_ident()
+        self.paused = 0  # depth of collections and imports under way in this thread
+        self.paused_at = 0.0
 
-    def _trace(self, frame: types.FrameType, event: str, arg: object) -> None:
-        if event != "call":
+    def _pause(self) -> None:
+        self.paused += 1
+        if self.paused == 1:
+            self.paused_at = time.thread_time()
+
+    def _resume(self) -> None:
+        self.paused -= 1
+        if self.paused == 0:
+            self.deadline += time.thread_time() - self.paused_at
+
+    def _collecting(self, phase: str, info: dict[str, int]) -> None:
+        """A ``gc.callbacks`` entry: the clock stops while this thread collects."""
+        if threading.get_ident() != self.thread:
+            return
+        if phase == "start":
+            self._pause()
+        else:
+            self._resume()
+
+    def _importing(
+        self, frame: types.FrameType, event: str, arg: object
+    ) -> Callable[..., object] | None:
+        """The local trace function of an import: the clock restarts when it returns."""
+        if event == "return":
+            self._resume()
+        return self._importing
+
+    def _trace(
+        self, frame: types.FrameType, event: str, arg: object
+    ) -> Callable[..., object] | None:
+        if event != "call" or self.paused or frame.f_code is _COLLECTING_CODE:
             return None
+        if frame.f_code is _IMPORT_CODE:
+            self._pause()
+            return self._importing  # sees this frame's return, not the calls inside it
         self.calls += 1
         if not self.over:
             # The clock is this thread's CPU time, read every 64 calls: wall time would
@@ -301,6 +351,7 @@ class _Effort:
         self.previous = sys.gettrace()
         self.switches = dict(vars(_sympy_parameters))
         self.deadline = time.thread_time() + self.seconds
+        gc.callbacks.insert(0, self._collecting)  # first: the clock stops before the others
         sys.settrace(self._trace)
         return self
 
@@ -308,10 +359,14 @@ class _Effort:
         if self.rearming:
             sys.setprofile(None)  # first, or it would put the tracer back
         sys.settrace(self.previous)
+        gc.callbacks.remove(self._collecting)
         if self.over:
             for name, value in self.switches.items():
                 if getattr(_sympy_parameters, name) != value:
                     setattr(_sympy_parameters, name, value)
+
+
+_COLLECTING_CODE = _Effort._collecting.__code__
 
 
 @contextlib.contextmanager

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 import builtins
+import gc
+import importlib
 import math
 import os
 import subprocess
@@ -396,7 +398,7 @@ def test_hostile_input_is_refused_quickly_and_cheaply(text):
     start = time.perf_counter()
     result = attempt()
     elapsed = time.perf_counter() - start
-    assert elapsed < 1.0, f"{elapsed:.3f} s"
+    assert elapsed < 3.0, f"{elapsed:.3f} s"  # the bounds stop it: no hang
     if result is not None:  # harmless ones may be accepted: (((x))) is x
         assert result.free_symbols <= {X, Y}
     assert _peak_bytes(attempt) < 20 * 2**20
@@ -431,7 +433,7 @@ def test_sympy_work_is_bounded_and_leaves_no_trace():
         with pytest.raises(ExpressionError, match="too complex to differentiate"):
             with bounded_effort("differentiate"):
                 sympy.diff(expr, X)
-        assert time.perf_counter() - start < 1.5
+        assert time.perf_counter() - start < 5.0  # no hang
         assert sys.gettrace() is tracer and sys.getprofile() is None
     finally:
         sys.settrace(previous)
@@ -473,7 +475,7 @@ def test_the_budget_is_not_lost():
     with pytest.raises(ExpressionError, match="too complex to spin"):
         with bounded_effort("spin", steps=10_000):
             spin()
-    assert time.perf_counter() - start < 1.0
+    assert time.perf_counter() - start < 5.0  # no hang
     assert sys.getprofile() is None
 
 
@@ -795,9 +797,10 @@ print(imported)
 
 
 def test_no_import_counts_against_a_budget():
-    # CI once refused a 150-term sum as too complex: the first large sum in a process made
-    # sympy import its tensor module inside the budget, and a cold disk took > 0.5 s.
-    # A fresh process, since this one has imported everything already.
+    # The first large sum in a process makes sympy import its tensor module (and all of
+    # combinatorics). Imports no longer count against a budget, but they are slow: the
+    # parser imports what sympy would load lazily, once, up front. A fresh process, since
+    # this one has imported everything already.
     done = subprocess.run(
         [sys.executable, "-c", _IMPORTS_INSIDE_BUDGETS],
         capture_output=True,
@@ -807,6 +810,70 @@ def test_no_import_counts_against_a_budget():
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def _burn(seconds):
+    """Spend ``seconds`` of this thread's CPU time without a Python call."""
+    end = time.thread_time() + seconds
+    while time.thread_time() < end:
+        pass
+
+
+class _SlowToCollect:
+    def __init__(self):
+        self.cycle = self  # only the cycle collector frees it
+
+    def __del__(self):
+        _burn(0.3)
+        for i in range(2000):
+            _work(i)
+
+
+_SLOW_IMPORT = """
+import time
+end = time.thread_time() + 0.3
+while time.thread_time() < end:
+    pass
+def work(n):
+    return n + 1
+for i in range(2000):
+    work(i)
+"""
+
+
+def test_collections_and_imports_stop_the_clock(tmp_path, monkeypatch):
+    # CI refused "1e300*10" as too complex: a full garbage collection of the test suite's
+    # large heap ran inside the 0.5 s budget of the parse. Collections and imports cost
+    # the same whatever the formula, so they neither count nor are interrupted.
+    budget = {"steps": 1000, "seconds": 0.1}
+    with bounded_effort("collect", **budget):
+        _SlowToCollect()
+        gc.collect()
+        for i in range(200):  # calls enough to read the clock
+            _work(i)
+    (tmp_path / "optviz_slow_import.py").write_text(_SLOW_IMPORT)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "optviz_slow_import", raising=False)
+    with bounded_effort("import", **budget):
+        module = importlib.import_module("optviz_slow_import")
+        for i in range(200):
+            _work(i)
+    assert module.work(1) == 2
+    assert float(parse_expression("1e300*x").coeff(X)) == 1e300
+    # The clock runs again afterwards: the same work outside a collection is refused.
+    with pytest.raises(ExpressionError, match="too complex to burn .*or 0.1 s"):
+        with bounded_effort("burn", **budget):
+            _burn(0.3)
+            _work(0)
+            for i in range(200):
+                _work(i)
+    with pytest.raises(ExpressionError, match="too complex to count .*1000 steps"):
+        with bounded_effort("count", **budget):
+            for i in range(2000):
+                _work(i)
+    assert not [
+        c for c in gc.callbacks if isinstance(getattr(c, "__self__", None), expression._Effort)
+    ]
 
 
 def test_chains_are_built_in_one_piece():
