@@ -590,13 +590,13 @@ def _check_outcome(text):
     return expr
 
 
-@settings(max_examples=2000, deadline=1000, database=None)
+@settings(max_examples=2000, deadline=5000, database=None)  # the budget bounds each
 @given(st.text(max_size=600))
 def test_any_text_parses_or_is_refused(text):
     _check_outcome(text)
 
 
-@settings(max_examples=2000, deadline=1000, database=None)
+@settings(max_examples=2000, deadline=5000, database=None)  # the budget bounds each
 @given(st.text(alphabet="xy+-*/^()0123456789.eE sincoexplgtqrabmd,", max_size=60))
 def test_formula_like_text_parses_or_is_refused(text):
     _check_outcome(text)
@@ -755,7 +755,7 @@ def test_valid_formulas_parse_and_differentiate(formula, x, y):
         assert math.isclose(g, central, rel_tol=1e-4, abs_tol=1e-5 * scale), (text, g, central)
 
 
-@settings(max_examples=500, deadline=1000, database=None)
+@settings(max_examples=500, deadline=5000, database=None)
 @given(
     _FORMULAS,
     st.integers(0, 1000),
