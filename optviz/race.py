@@ -19,7 +19,7 @@ import numpy as np
 
 from .engine.mixed import execute_mixed
 from .engine.noise import Noise
-from .engine.run import Cancelled, Result, RunSpec
+from .engine.run import Cancelled, Result, RunSpec, cancel_test
 from .optimizers.spec import Optimizer
 from .surfaces.surface import Surface, as_surface
 
@@ -360,7 +360,7 @@ def race_of(
         )
     finish = resolve_finish(finish, spec.surface)
     stuck = _stuck_settings(stuck_window, stuck_rtol)
-    is_cancelled = cancel.is_set if isinstance(cancel, threading.Event) else cancel
+    is_cancelled = cancel_test(progress, cancel)
     xy = result.xy
     finish_steps = np.full(xy.shape[:2], -1, dtype=np.int64)  # int64[O, S]
     for o in range(xy.shape[0]):  # one optimizer at a time: bounded memory, prompt cancel

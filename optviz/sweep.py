@@ -24,7 +24,7 @@ import numpy as np
 
 from .engine.mixed import MixedInputs, run_mixed_inputs
 from .engine.noise import Noise
-from .engine.run import Cancelled, RunSpec, check_work
+from .engine.run import Cancelled, RunSpec, cancel_test, check_work
 from .optimizers.registry import get
 from .optimizers.spec import Optimizer
 from .race import Finish, resolve_finish
@@ -353,6 +353,7 @@ def sweep(
     progress, cancel
         As in ``optviz.execute`` (with a client: progress counts finished runs).
     """
+    cancel_test(progress, cancel)
     s = as_surface(surface)
     opt = _base_optimizer(optimizer, base)
     if not isinstance(axes, Mapping) or not 1 <= len(axes) <= 2:
@@ -436,7 +437,7 @@ def _run_on_cluster(client, s, inputs, starts, steps, noise, fin, block_runs, pr
     ]
     index = {f.key: i for i, f in enumerate(futures)}
     parts: list[Any] = [None] * len(futures)
-    is_cancelled = cancel.is_set if isinstance(cancel, threading.Event) else cancel
+    is_cancelled = cancel_test(progress, cancel)
     done_runs, total = 0, n_cfg * len(starts)
     try:
         for fut in as_completed(futures):

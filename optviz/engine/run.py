@@ -244,6 +244,21 @@ def _threads() -> int:
     return get_num_threads()
 
 
+def cancel_test(
+    progress: Callable[[int, int], None] | None,
+    cancel: Callable[[], bool] | threading.Event | None,
+) -> Callable[[], bool] | None:
+    """``cancel`` as a callable (``None`` if not given), once ``progress`` and ``cancel``
+    are checked: a ``TypeError`` naming the wrong one before any work, not after a chunk."""
+    if progress is not None and not callable(progress):
+        raise TypeError(f"progress is a callable(done, total), not {type(progress).__name__}")
+    if isinstance(cancel, threading.Event):
+        return cancel.is_set
+    if cancel is not None and not callable(cancel):
+        raise TypeError(f"cancel is a callable or a threading.Event, not {type(cancel).__name__}")
+    return cancel
+
+
 def step_chunks(
     steps: int,
     every: int,
@@ -258,7 +273,7 @@ def step_chunks(
     record loop stays simple. ``cancel`` is polled before each range (``Cancelled`` when
     set) and ``progress(done, steps)`` is called after each.
     """
-    is_cancelled = cancel.is_set if isinstance(cancel, threading.Event) else cancel
+    is_cancelled = cancel_test(progress, cancel)
     watched = progress is not None or is_cancelled is not None
     chunk = max(1, CHUNK_WORK // n_runs) if watched else steps
     if chunk < steps:

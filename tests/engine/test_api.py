@@ -9,6 +9,7 @@ import pytest
 import optviz
 from optviz.bench.races import SWARM_OPTIMIZERS
 from optviz.engine.noise import normal_table
+from optviz.race import race_of
 
 ADAM = optviz.Optimizer("adam", lr=0.01)
 SGD = optviz.Optimizer(
@@ -299,6 +300,34 @@ def test_cancel_stops_between_chunks(monkeypatch):
     with pytest.raises(optviz.Cancelled):
         optviz.execute(spec, progress=progress, cancel=stop)
     assert len(calls) == 3
+
+
+_WATCHED = {
+    "execute": lambda **w: optviz.execute(
+        optviz.RunSpec.build("rosenbrock", [ADAM], [(-1.5, 2.0)], steps=10), **w
+    ),
+    "race": lambda **w: optviz.race("rosenbrock", [ADAM, SGD], steps=10, **w),
+    "race_of": lambda **w: race_of(
+        optviz.simulate("rosenbrock", [ADAM], [(-1.5, 2.0)], steps=10), **w
+    ),
+    "swarm": lambda **w: optviz.swarm("rosenbrock", [ADAM], n=4, steps=10, **w),
+    "sweep": lambda **w: optviz.sweep("rosenbrock", "adam", {"lr": [0.01, 0.1]}, steps=10, **w),
+}
+
+
+@pytest.mark.parametrize("call", _WATCHED.values(), ids=_WATCHED.keys())
+def test_progress_and_cancel_of_the_wrong_type_are_named(call):
+    # Refused before any work, naming the argument: not "'int' object is not callable"
+    # after the first chunk has run.
+    with pytest.raises(TypeError, match="progress is a callable.*not int"):
+        call(progress=3)
+    with pytest.raises(TypeError, match="cancel is a callable or a threading.Event, not str"):
+        call(cancel="stop")
+    seen = []
+    call(progress=lambda done, total: seen.append(done), cancel=threading.Event())
+    assert seen
+    with pytest.raises(optviz.Cancelled):
+        call(cancel=lambda: True)
 
 
 # --- hostile inputs (QA) ---------------------------------------------------------------
