@@ -250,12 +250,6 @@ class _OverBudget(BaseException):
 _GENERATOR_FLAGS = inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
 
 
-# The code objects the tracer recognises: the outermost function of every import, and
-# its own garbage-collection callback.
-_IMPORT_CODE = importlib._bootstrap._find_and_load.__code__
-_COLLECTING_CODE: types.CodeType  # set below the class
-
-
 class _Effort:
     """Abort with ``_OverBudget`` once the Python calls made in this thread exceed ``steps``
     or the time exceeds ``seconds`` (checked at every call: sympy's polynomial code does a
@@ -366,6 +360,9 @@ class _Effort:
                     setattr(_sympy_parameters, name, value)
 
 
+# The code objects the tracer recognises: the outermost function of every import, and
+# its own garbage-collection callback.
+_IMPORT_CODE = importlib._bootstrap._find_and_load.__code__
 _COLLECTING_CODE = _Effort._collecting.__code__
 
 

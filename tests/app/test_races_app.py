@@ -508,6 +508,20 @@ def test_race_with_every_optimizer_disabled_shows_no_stale_panes(qtbot, window):
     assert len(mode.multiples.plots) == 4 and len(mode.panel.table.texts()) == 4
 
 
+def _small_momentum_sweep(qtbot, window):
+    """The sweep window, opened on the second entry (Momentum) and run on a 3 x 3 grid of
+    30 steps; returns the window and its result."""
+    view = window.races.open_sweep()
+    qtbot.addWidget(view)
+    view.select_entry(1)  # Momentum
+    view.n_lr.setValue(3)
+    view.n_second.setValue(3)
+    view.steps.setValue(30)
+    with qtbot.waitSignal(view.sweep_shown, timeout=60_000) as blocker:
+        view.run_button.click()
+    return view, blocker.args[0]
+
+
 def test_tune_and_sweep_find_their_optimizer_after_an_entry_was_removed(qtbot, window):
     tune_dialog = window.races.open_tune()
     qtbot.addWidget(tune_dialog)
@@ -516,15 +530,7 @@ def test_tune_and_sweep_find_their_optimizer_after_an_entry_was_removed(qtbot, w
     with qtbot.waitSignal(tune_dialog.tuned, timeout=60_000) as blocker:
         tune_dialog.run_button.click()
     tuned = dict(blocker.args[0])
-    sweep_view = window.races.open_sweep()
-    qtbot.addWidget(sweep_view)
-    sweep_view.select_entry(1)  # Momentum
-    sweep_view.n_lr.setValue(3)
-    sweep_view.n_second.setValue(3)
-    sweep_view.steps.setValue(30)
-    with qtbot.waitSignal(sweep_view.sweep_shown, timeout=60_000) as blocker:
-        sweep_view.run_button.click()
-    result = blocker.args[0]
+    sweep_view, result = _small_momentum_sweep(qtbot, window)
     sweep_view.select_entry(2)  # RMSProp, with ranges of one's own
     sweep_view.lr_low.setValue(2e-3)
     # SGD goes: every other entry moves up a row.
@@ -586,14 +592,7 @@ def test_a_failed_swarm_clears_the_map_of_the_previous_surface(qtbot, window):
 
 
 def test_sweep_cells_added_twice_get_unique_labels(qtbot, window):
-    view = window.races.open_sweep()
-    qtbot.addWidget(view)
-    view.select_entry(1)  # Momentum
-    view.n_lr.setValue(3)
-    view.n_second.setValue(3)
-    view.steps.setValue(30)
-    with qtbot.waitSignal(view.sweep_shown, timeout=60_000):
-        view.run_button.click()
+    view, _ = _small_momentum_sweep(qtbot, window)
     view.on_click.setCurrentText("add an entry")
     for cell in ((0, 0), (1, 1), (2, 2)):
         wait_result(qtbot, window, lambda cell=cell: view.pick(*cell))
